@@ -1,0 +1,60 @@
+using static TorchSharp.torch;
+
+namespace Mamba.Core.Model;
+
+/// <summary>
+/// The initialisation of mamba_ssm (mamba_simple.py and MambaLMHeadModel._init_weights), in one
+/// place so tests can read it against DESIGN.md. Linear and conv layers keep PyTorch's defaults
+/// (kaiming-uniform, a = sqrt(5)) except where noted.
+/// </summary>
+public static class MambaInitialization
+{
+    public const double DtMin = 1e-3, DtMax = 1e-1, DtInitFloor = 1e-4;
+    public const double EmbeddingStd = 0.02;
+
+    public static void InitializeMixer(MambaConfig config, Tensor inProj, Tensor convWeight, Tensor convBias,
+        Tensor xProj, Tensor dtProjWeight, Tensor dtProjBias, Tensor aLog, Tensor d, Tensor outProj, Generator? generator)
+    {
+        using var _ = no_grad();
+        int dIn = config.DInner, n = config.DState;
+        KaimingUniform(inProj, generator);
+        KaimingUniform(xProj, generator);
+        // Conv1d default: weight kaiming-uniform over fan_in = k (one input channel per group), bias U(+-1/sqrt(fan_in)).
+        KaimingUniform(convWeight, generator);
+        double convBound = 1.0 / Math.Sqrt(config.DConv);
+        nn.init.uniform_(convBias, -convBound, convBound, generator);
+
+        // dt_proj weight ~ U(+-dt_rank^-0.5): "random" dt init with dt_scale = 1.
+        double dtStd = Math.Pow(config.DtRank, -0.5);
+        nn.init.uniform_(dtProjWeight, -dtStd, dtStd, generator);
+        // dt ~ exp(U(ln dt_min, ln dt_max)), floored, stored as softplus^-1(dt) = dt + log(-expm1(-dt))
+        // so that softplus(dt_proj.bias) starts in [dt_min, dt_max]. Never re-initialised later.
+        var dt = exp(rand(new long[] { dIn }, dtype: ScalarType.Float64, generator: generator)
+                     * (Math.Log(DtMax) - Math.Log(DtMin)) + Math.Log(DtMin)).clamp_min(DtInitFloor);
+        var invSoftplus = dt + log(-expm1(-dt));
+        dtProjBias.copy_(invSoftplus.to_type(dtProjBias.dtype));
+
+        // S4D-real: A = -(1..n) for every channel, stored as A_log (float32, no weight decay).
+        aLog.copy_(log(arange(1, n + 1, dtype: ScalarType.Float32)).unsqueeze(0).expand(dIn, n));
+        d.fill_(1.0f);
+
+        // out_proj: default init scaled by 1/sqrt(n_layer) (rescale_prenorm_residual, one residual per layer).
+        KaimingUniform(outProj, generator);
+        outProj.div_(Math.Sqrt(config.NLayer));
+    }
+
+    public static void InitializeEmbedding(Tensor embedding, Generator? generator)
+    {
+        using var _ = no_grad();
+        nn.init.normal_(embedding, 0.0, EmbeddingStd, generator);
+    }
+
+    /// <summary>PyTorch's default for Linear/Conv weights: kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)).</summary>
+    private static void KaimingUniform(Tensor weight, Generator? generator)
+    {
+        long fanIn = 1;
+        for (int i = 1; i < weight.dim(); i++) fanIn *= weight.shape[i];
+        double bound = 1.0 / Math.Sqrt(fanIn);
+        nn.init.uniform_(weight, -bound, bound, generator);
+    }
+}
