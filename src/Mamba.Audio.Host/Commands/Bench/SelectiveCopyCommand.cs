@@ -1,0 +1,134 @@
+using System.ComponentModel;
+using Mamba.Audio.Host.Console;
+using Mamba.Core.Scan;
+using Mamba.Core.Tasks;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Mamba.Audio.Host.Commands.Bench;
+
+/// <summary>`mamba-audio bench selective-copy`: the Mamba paper's Selective Copying task.</summary>
+public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--preset <NAME>")]
+        [Description("quick (about a minute on 2 CPU cores), cpu (the BENCHMARKS.md setting, about 15 minutes on 2 cores) or paper (length 4096, 16 tokens, vocabulary 16; for a GPU). Explicit options override the preset.")]
+        public string Preset { get; init; } = "quick";
+
+        [CommandOption("--length <N>")][Description("Noisy region length (the paper: 4096).")] public int? Length { get; init; }
+        [CommandOption("--tokens <N>")][Description("Data tokens to memorise (the paper: 16).")] public int? Tokens { get; init; }
+        [CommandOption("--vocab <N>")][Description("Data vocabulary size (the paper: 16).")] public int? Vocabulary { get; init; }
+        [CommandOption("--steps <N>")][Description("Training steps.")] public int? Steps { get; init; }
+        [CommandOption("--batch <N>")][Description("Sequences per step.")] public int? Batch { get; init; }
+        [CommandOption("--d-model <N>")][Description("Model width (2 layers as in the paper).")] public int? DModel { get; init; }
+        [CommandOption("--layers <N>")][Description("Number of Mamba layers (default 2).")] public int? Layers { get; init; }
+        [CommandOption("--lr <RATE>")][Description("Peak learning rate (AdamW, warm-up then cosine).")] public double? LearningRate { get; init; }
+        [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
+        [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
+        [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
+        [CommandOption("--json <PATH>")][Description("Where to write the JSON result (default artifacts/bench/selective-copy.json).")] public string Json { get; init; } = "artifacts/bench/selective-copy.json";
+
+        public override ValidationResult Validate()
+        {
+            if (!Presets.ContainsKey(Preset)) return ValidationResult.Error($"--preset {Preset}: expected one of {string.Join(", ", Presets.Keys)}.");
+            if (Length is < 1 or > 1_000_000) return ValidationResult.Error($"--length {Length}: must be in 1..1000000.");
+            if (Tokens is < 1) return ValidationResult.Error($"--tokens {Tokens}: must be at least 1.");
+            if (Vocabulary is < 2 or > 65536) return ValidationResult.Error($"--vocab {Vocabulary}: must be in 2..65536.");
+            if (Steps is < 1) return ValidationResult.Error($"--steps {Steps}: must be at least 1.");
+            if (Batch is < 1 or > 65536) return ValidationResult.Error($"--batch {Batch}: must be in 1..65536.");
+            if (DModel is < 1 or > 8192) return ValidationResult.Error($"--d-model {DModel}: must be in 1..8192.");
+            if (Layers is < 1 or > 64) return ValidationResult.Error($"--layers {Layers}: must be in 1..64.");
+            if (LearningRate is <= 0 or > 1) return ValidationResult.Error($"--lr {LearningRate}: must be in (0, 1].");
+            return ValidationResult.Success();
+        }
+
+        public SelectiveCopySettings ToRunSettings()
+        {
+            var p = Presets[Preset];
+            var task = new SelectiveCopyTask(Length ?? p.Task.Length, Tokens ?? p.Task.Tokens, Vocabulary ?? p.Task.Vocabulary).Validate();
+            return p with
+            {
+                Task = task,
+                Steps = Steps ?? p.Steps,
+                Batch = Batch ?? p.Batch,
+                DModel = DModel ?? p.DModel,
+                NLayer = Layers ?? p.NLayer,
+                LearningRate = LearningRate ?? p.LearningRate,
+                WarmupSteps = Math.Min(p.WarmupSteps, Math.Max(1, (Steps ?? p.Steps) / 10)),
+                Seed = Seed,
+            };
+        }
+    }
+
+    /// <summary>The named settings; "cpu" is the one BENCHMARKS.md records.</summary>
+    public static readonly IReadOnlyDictionary<string, SelectiveCopySettings> Presets = new Dictionary<string, SelectiveCopySettings>
+    {
+        ["quick"] = new(new SelectiveCopyTask(64, 4, 8), DModel: 32, Steps: 300, Batch: 32, LearningRate: 3e-3, WarmupSteps: 30),
+        ["cpu"] = new(new SelectiveCopyTask(256, 16, 16), DModel: 64, Steps: 4000, Batch: 32, LearningRate: 2e-3, WarmupSteps: 200),
+        ["paper"] = new(new SelectiveCopyTask(4096, 16, 16), DModel: 64, Steps: 40000, Batch: 64, LearningRate: 2e-3, WarmupSteps: 1000),
+    };
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var run = settings.ToRunSettings();
+        var device = Startup.ResolveDevice(settings.Device);
+        var scan = SelectiveScans.Resolve(settings.Scan, device);
+        AnsiConsole.MarkupLineInterpolated(
+            $"[grey]task:[/] length {run.Task.Length}, {run.Task.Tokens} tokens, vocabulary {run.Task.Vocabulary}; [grey]model:[/] d_model {run.DModel} x {run.NLayer} layers; [grey]scan:[/] {scan.Name}; {run.Steps} steps of {run.Batch}; chance = {1.0 / run.Task.Vocabulary:P1}");
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // first Ctrl-C: stop training, still evaluate and report
+            stop.Cancel();
+        };
+        System.Console.CancelKeyPress += onCancel;
+        SelectiveCopyResult result;
+        try
+        {
+            result = TrainWithProgress(run, device, scan, stop.Token);
+        }
+        finally
+        {
+            System.Console.CancelKeyPress -= onCancel;
+        }
+
+        var table = new Table().AddColumns("setting", "value");
+        table.AddRow("task", $"length {run.Task.Length}, tokens {run.Task.Tokens}, vocabulary {run.Task.Vocabulary}");
+        table.AddRow("model", $"Mamba d_model {run.DModel} x {run.NLayer} ({result.Parameters:N0} parameters)");
+        table.AddRow("device / scan", $"{result.Device} / {result.Scan}");
+        table.AddRow("steps x batch", $"{result.Settings.Steps} x {run.Batch}");
+        table.AddRow("train time", $"{result.TrainTime.TotalMinutes:F1} min ({result.SequencesPerSecond:F1} sequences/s)");
+        table.AddRow("final train loss", $"{result.FinalLoss:F4}");
+        table.AddRow("[bold]token accuracy[/]", $"[bold]{result.TokenAccuracy:P2}[/] (chance {1.0 / run.Task.Vocabulary:P1}; paper, Mamba at length 4096: 99.8%)");
+        table.AddRow("sequence accuracy", $"{result.SequenceAccuracy:P2}");
+        AnsiConsole.Write(table);
+        JsonReport.Write(settings.Json, result);
+        return 0;
+    }
+
+    private static SelectiveCopyResult TrainWithProgress(SelectiveCopySettings run, TorchSharp.torch.Device device, ISelectiveScan scan, CancellationToken cancel)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Logs and CI: one plain line per report instead of a redrawn bar.
+            return SelectiveCopyBenchmark.Run(run, device, scan, p =>
+                AnsiConsole.WriteLine($"step {p.Step}/{p.Steps}  loss {p.Loss:F4}  train acc {p.TrainAccuracy:P1}  {p.SequencesPerSecond:F1} seq/s  {p.Elapsed:hh\\:mm\\:ss}"), cancel);
+        }
+        SelectiveCopyResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var bar = ctx.AddTask("training", maxValue: run.Steps);
+                result = SelectiveCopyBenchmark.Run(run, device, scan, p =>
+                {
+                    bar.Value = p.Step;
+                    bar.Description = $"step {p.Step}  loss {p.Loss:F3}  acc {p.TrainAccuracy:P0}  {p.SequencesPerSecond:F0} seq/s";
+                }, cancel);
+                bar.Value = run.Steps;
+            });
+        return result!;
+    }
+}
