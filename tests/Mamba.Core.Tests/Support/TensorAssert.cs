@@ -1,4 +1,5 @@
 using Xunit.Sdk;
+
 using static TorchSharp.torch;
 
 namespace Mamba.Core.Tests.Support;

@@ -1,0 +1,30 @@
+using Mamba.Audio.Host.Commands.Bench;
+using Mamba.Audio.Host.Console;
+using Spectre.Console.Cli;
+
+namespace Mamba.Audio.Host;
+
+/// <summary>The `mamba-audio` command tree; one file per command under Commands/.</summary>
+public static class MambaAudioApp
+{
+    /// <summary>Runs a command line; returns 0 on success, 2 for errors the user can act on.</summary>
+    public static int Run(string[] args) => CommandRunner.Run(() => Create().Run(args));
+
+    public static CommandApp Create()
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("mamba-audio");
+            config.PropagateExceptions();
+            config.AddBranch("bench", bench =>
+            {
+                bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");
+                bench.AddCommand<SelectiveCopyCommand>("selective-copy")
+                    .WithDescription("Train a 2-layer Mamba on the Selective Copying task of the Mamba paper and report copy accuracy.")
+                    .WithExample("bench", "selective-copy", "--preset", "quick");
+            });
+        });
+        return app;
+    }
+}
