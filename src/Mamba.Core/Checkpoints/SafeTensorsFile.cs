@@ -30,6 +30,16 @@ public static class SafeTensorsFile
     /// <summary>Metadata key holding the lower-case hex SHA-256 described in <see cref="SafeTensorsContentHash"/>.</summary>
     public const string HashMetadataKey = "mamba_audio.sha256";
 
+    /// <summary>
+    /// Metadata key written with the hash, saying the file must carry one. Without it a flipped bit
+    /// in the hash's key would make a hashed file look like an unhashed (PyTorch) one and load
+    /// unverified; with it, losing either key is detected (a damaged writer key changes the hashed
+    /// metadata, a damaged hash key leaves the writer key asking for a hash that is not there).
+    /// </summary>
+    public const string WriterMetadataKey = "mamba_audio.writer";
+
+    private const string WriterValue = "Mamba.Audio";
+
     /// <summary>Largest header accepted, as in the reference implementation (100 MB).</summary>
     public const long MaxHeaderLength = 100_000_000;
 
@@ -60,8 +70,10 @@ public static class SafeTensorsFile
         checkHeader?.Invoke(header);
 
         header.Metadata.TryGetValue(HashMetadataKey, out var storedHash);
+        if (storedHash is null && verifyHash && header.Metadata.ContainsKey(WriterMetadataKey))
+            throw Fail(path, $"metadata '{WriterMetadataKey}' says the file carries a content hash, but '{HashMetadataKey}' is missing: the file is corrupted");
         if (storedHash is not null && !IsSha256Hex(storedHash))
-            throw Fail(path, $"metadata '{HashMetadataKey}' is \"{Truncate(storedHash)}\", not a SHA-256 hex digest: the file is corrupted");
+            throw Fail(path, $"metadata '{HashMetadataKey}' is \"{Truncate(storedHash)}\", not a lower-case SHA-256 hex digest: the file is corrupted");
         using var hash = verifyHash && storedHash is not null ? new SafeTensorsContentHash(header.Entries, header.Metadata) : null;
 
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -89,7 +101,7 @@ public static class SafeTensorsFile
             if (hash is not null)
             {
                 var computed = hash.FinishHex();
-                if (!string.Equals(computed, storedHash, StringComparison.OrdinalIgnoreCase))
+                if (!string.Equals(computed, storedHash, StringComparison.Ordinal))   // exact: a flipped case bit is corruption too
                     throw Fail(path, $"content hash mismatch (stored {storedHash}, computed {computed}): the file is corrupted");
             }
             return new SafeTensorsContent(header, tensors, hashVerified: hash is not null);
@@ -140,8 +152,8 @@ public static class SafeTensorsFile
         {
             foreach (var (key, value) in metadata)
             {
-                if (key == HashMetadataKey)
-                    throw new ArgumentException($"Metadata key '{HashMetadataKey}' is written by {nameof(SafeTensorsFile)} itself.", nameof(metadata));
+                if (key is HashMetadataKey or WriterMetadataKey)
+                    throw new ArgumentException($"Metadata key '{key}' is written by {nameof(SafeTensorsFile)} itself.", nameof(metadata));
                 meta[key] = value;
             }
         }
@@ -149,6 +161,7 @@ public static class SafeTensorsFile
         {
             // Two passes over the tensors (hash, then write) so the hash can go into the header,
             // which precedes the data; cheaper than buffering the file.
+            meta[WriterMetadataKey] = WriterValue;
             using var hash = new SafeTensorsContentHash(entries, meta);
             for (int i = 0; i < entries.Count; i++)
                 if (entries[i].ByteLength > 0) hash.AppendData(TensorBytes(data[i], entries[i].ByteLength));
@@ -215,6 +228,11 @@ public static class SafeTensorsFile
     {
         if (headerBytes[0] != (byte)'{')
             throw Fail(path, $"header does not start with '{{' (byte 0x{headerBytes[0]:X2}): not a safetensors file, or corrupted");
+
+        // JsonDocument checks UTF-8 only when a string is read out (and then throws
+        // InvalidOperationException), so check the whole header first.
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw Fail(path, "header is not valid UTF-8: the file is corrupted");
 
         JsonDocument document;
         try
@@ -377,7 +395,7 @@ public static class SafeTensorsFile
         return bytes;
     }
 
-    private static bool IsSha256Hex(string s) => s.Length == 64 && s.All(Uri.IsHexDigit);
+    private static bool IsSha256Hex(string s) => s.Length == 64 && s.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c));
 
     private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";
 
