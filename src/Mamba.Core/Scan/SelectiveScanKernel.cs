@@ -145,7 +145,22 @@ internal static unsafe class SelectiveScanKernel
     {
         int i = 0;
         T acc = T.Zero;
-        if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var dtV = Vector512.Create(dt);
+            var dtuV = Vector512.Create(dtu);
+            var accV = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var e = Exp(dtV * Vector512.Load(a + i));
+                var hv = Fma(e, Vector512.Load(h + i), dtuV * Vector512.Load(b + i));
+                hv.Store(h + i);
+                if (decay != null) e.Store(decay + i);
+                accV = Fma(hv, Vector512.Load(c + i), accV);
+            }
+            acc = Vector512.Sum(accV);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<T>.Count)
         {
             var dtV = Vector256.Create(dt);
             var dtuV = Vector256.Create(dtu);
@@ -158,7 +173,7 @@ internal static unsafe class SelectiveScanKernel
                 if (decay != null) e.Store(decay + i);
                 accV = Fma(hv, Vector256.Load(c + i), accV);
             }
-            acc = Vector256.Sum(accV);
+            acc += Vector256.Sum(accV);
         }
         for (; i < n; i++)
         {
@@ -285,7 +300,29 @@ internal static unsafe class SelectiveScanKernel
         int i = 0;
         T s1 = T.Zero, s2 = T.Zero;
         T* h = hp + n;
-        if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            var dyV = Vector512.Create(dy);
+            var dtV = Vector512.Create(dt);
+            var dtuV = Vector512.Create(dtu);
+            var s1V = Vector512<T>.Zero;
+            var s2V = Vector512<T>.Zero;
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var ev = Vector512.Load(e + i);
+                var dh = Fma(Vector512.Load(c + i), dyV, Vector512.Load(carry + i));
+                Fma(dyV, Vector512.Load(h + i), Vector512.Load(dC + i)).Store(dC + i);
+                Fma(dh, dtuV, Vector512.Load(dB + i)).Store(dB + i);
+                var w = dh * ev * Vector512.Load(hp + i);
+                Fma(dtV, w, Vector512.Load(dA + i)).Store(dA + i);
+                s1V = Fma(w, Vector512.Load(a + i), s1V);
+                s2V = Fma(dh, Vector512.Load(b + i), s2V);
+                (ev * dh).Store(carry + i);
+            }
+            s1 = Vector512.Sum(s1V);
+            s2 = Vector512.Sum(s2V);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<T>.Count)
         {
             var dyV = Vector256.Create(dy);
             var dtV = Vector256.Create(dt);
@@ -304,8 +341,8 @@ internal static unsafe class SelectiveScanKernel
                 s2V = Fma(dh, Vector256.Load(b + i), s2V);
                 (ev * dh).Store(carry + i);
             }
-            s1 = Vector256.Sum(s1V);
-            s2 = Vector256.Sum(s2V);
+            s1 += Vector256.Sum(s1V);
+            s2 += Vector256.Sum(s2V);
         }
         for (; i < n; i++)
         {
@@ -328,6 +365,24 @@ internal static unsafe class SelectiveScanKernel
         if (typeof(T) == typeof(float)) return Vector256.Exp(v.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double)) return Vector256.Exp(v.AsDouble()).As<double, T>();
         throw new NotSupportedException($"Selective scan kernel: {typeof(T).Name} is not supported.");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Exp<T>(Vector512<T> v)
+    {
+        if (typeof(T) == typeof(float)) return Vector512.Exp(v.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.Exp(v.AsDouble()).As<double, T>();
+        throw new NotSupportedException($"Selective scan kernel: {typeof(T).Name} is not supported.");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
+    {
+        if (typeof(T) == typeof(float))
+            return Vector512.MultiplyAddEstimate(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double))
+            return Vector512.MultiplyAddEstimate(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+        return a * b + c;
     }
 
     /// <summary>a * b + c, fused where the hardware has FMA.</summary>

@@ -32,6 +32,7 @@ public class CpuSelectiveScanTests
     [InlineData(2, 13, 16, 130, false)]   // d_in not a multiple of 8, no gate
     [InlineData(3, 5, 5, 129, true)]      // odd n: scalar path only
     [InlineData(2, 7, 21, 64, true)]      // n = 21: vector part plus a scalar tail; l exactly one chunk
+    [InlineData(2, 5, 29, 70, false)]     // n = 29: Vector512, Vector256 and scalar parts (float32)
     [InlineData(1, 9, 16, 1, false)]      // a single step
     [InlineData(2, 40, 8, 200, true)]     // d_in / 16 > 1: several workers share the dB/dC sums
     public void FusedScan_MatchesReference_ValuesAndGradients(int b, int dIn, int n, int l, bool withZ)
