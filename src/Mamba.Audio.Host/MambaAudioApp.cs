@@ -23,6 +23,8 @@ public static class MambaAudioApp
                 bench.AddCommand<SelectiveCopyCommand>("selective-copy")
                     .WithDescription("Train a 2-layer Mamba on the Selective Copying task of the Mamba paper and report copy accuracy.")
                     .WithExample("bench", "selective-copy", "--preset", "quick");
+                bench.AddCommand<ScanCommand>("scan")
+                    .WithDescription("Time the fused CPU selective scan against the reference, forward and forward+backward.");
             });
         });
         return app;

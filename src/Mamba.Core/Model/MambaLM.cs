@@ -28,11 +28,11 @@ public sealed class MambaLM : nn.Module<Tensor, Tensor>
     public MambaConfig Config { get; }
     public MambaBackbone Backbone => backbone;
 
-    /// <summary>The scan every mixer uses in <see cref="forward"/>.</summary>
-    public ISelectiveScan Scan => backbone.Layers[0].Mixer.Scan;
+    /// <summary>The scan every mixer uses in <see cref="forward"/>; null = chosen by device.</summary>
+    public ISelectiveScan? Scan => backbone.Layers[0].Mixer.Scan;
 
-    /// <summary>Selects the selective scan for every layer (reference, fused CPU, ...).</summary>
-    public MambaLM UseScan(ISelectiveScan scan)
+    /// <summary>Selects the selective scan for every layer (reference, fused CPU, ...); null = by device.</summary>
+    public MambaLM UseScan(ISelectiveScan? scan)
     {
         foreach (var layer in backbone.Layers) layer.Mixer.Scan = scan;
         return this;

@@ -42,8 +42,11 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>The scan used by <see cref="forward"/>; chosen by the model for its device.</summary>
-    public ISelectiveScan Scan { get; set; } = ReferenceSelectiveScan.Instance;
+    /// <summary>
+    /// The scan used by <see cref="forward"/>; null (the default) picks the fastest one for the
+    /// device the input is on (<see cref="SelectiveScans.For"/>), so moving the model just works.
+    /// </summary>
+    public ISelectiveScan? Scan { get; set; }
 
     /// <summary>Parallel form. hidden: (b, l, d) -> (b, l, d).</summary>
     public override Tensor forward(Tensor hidden) => Forward(hidden, finalState: null);
@@ -78,7 +81,8 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>
         var C = parts[2].transpose(1, 2);                                   // (b, n, l)
         var A = -exp(A_log.to_type(ScalarType.Float32));                    // (d_in, n)
 
-        var y = Scan.Forward(x, delta, A, B, C, D, z, finalState?.Ssm);    // (b, d_in, l)
+        var scan = Scan ?? SelectiveScans.For(x.device);
+        var y = scan.Forward(x, delta, A, B, C, D, z, finalState?.Ssm);    // (b, d_in, l)
         return out_proj.forward(y.transpose(1, 2)).MoveToOuterDisposeScope(); // (b, l, d)
     }
 
