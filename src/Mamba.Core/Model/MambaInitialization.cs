@@ -22,11 +22,11 @@ public static class MambaInitialization
         // Conv1d default: weight kaiming-uniform over fan_in = k (one input channel per group), bias U(+-1/sqrt(fan_in)).
         KaimingUniform(convWeight, generator);
         double convBound = 1.0 / Math.Sqrt(config.DConv);
-        nn.init.uniform_(convBias, -convBound, convBound, generator);
+        Uniform(convBias, convBound, generator);
 
         // dt_proj weight ~ U(+-dt_rank^-0.5): "random" dt init with dt_scale = 1.
         double dtStd = Math.Pow(config.DtRank, -0.5);
-        nn.init.uniform_(dtProjWeight, -dtStd, dtStd, generator);
+        Uniform(dtProjWeight, dtStd, generator);
         // dt ~ exp(U(ln dt_min, ln dt_max)), floored, stored as softplus^-1(dt) = dt + log(-expm1(-dt))
         // so that softplus(dt_proj.bias) starts in [dt_min, dt_max]. Never re-initialised later.
         var dt = exp(rand(new long[] { dIn }, dtype: ScalarType.Float64, generator: generator)
@@ -46,7 +46,7 @@ public static class MambaInitialization
     public static void InitializeEmbedding(Tensor embedding, Generator? generator)
     {
         using var _ = no_grad();
-        nn.init.normal_(embedding, 0.0, EmbeddingStd, generator);
+        embedding.copy_(randn(embedding.shape, dtype: embedding.dtype, generator: generator) * EmbeddingStd);
     }
 
     /// <summary>PyTorch's default for Linear/Conv weights: kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)).</summary>
@@ -55,6 +55,11 @@ public static class MambaInitialization
         long fanIn = 1;
         for (int i = 1; i < weight.dim(); i++) fanIn *= weight.shape[i];
         double bound = 1.0 / Math.Sqrt(fanIn);
-        nn.init.uniform_(weight, -bound, bound, generator);
+        Uniform(weight, bound, generator);
     }
+
+    // Drawn with torch.rand and the generator explicitly: TorchSharp's nn.init helpers do not
+    // honour a generator, so two models of the same seed would differ.
+    private static void Uniform(Tensor weight, double bound, Generator? generator) =>
+        weight.copy_((rand(weight.shape, dtype: weight.dtype, generator: generator) * 2 - 1) * bound);
 }

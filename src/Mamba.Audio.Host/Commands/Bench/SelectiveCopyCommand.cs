@@ -64,7 +64,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
     /// <summary>The named settings; "cpu" is the one BENCHMARKS.md records.</summary>
     public static readonly IReadOnlyDictionary<string, SelectiveCopySettings> Presets = new Dictionary<string, SelectiveCopySettings>
     {
-        ["quick"] = new(new SelectiveCopyTask(64, 4, 8), DModel: 32, Steps: 300, Batch: 32, LearningRate: 3e-3, WarmupSteps: 30),
+        ["quick"] = new(new SelectiveCopyTask(64, 4, 8), DModel: 32, Steps: 2500, Batch: 32, LearningRate: 3e-3, WarmupSteps: 100),
         ["cpu"] = new(new SelectiveCopyTask(256, 16, 16), DModel: 64, Steps: 4000, Batch: 32, LearningRate: 2e-3, WarmupSteps: 200),
         ["paper"] = new(new SelectiveCopyTask(4096, 16, 16), DModel: 64, Steps: 40000, Batch: 64, LearningRate: 2e-3, WarmupSteps: 1000),
     };
