@@ -1,0 +1,49 @@
+using static TorchSharp.torch;
+
+namespace Mamba.Core.Transformer;
+
+/// <summary>
+/// The key/value cache of <see cref="TransformerLM.Step"/>: grows by one position per step, so
+/// memory and the cost of each step grow with the context, unlike Mamba's fixed state.
+/// Preallocated to a capacity to avoid re-copying on every step.
+/// </summary>
+public sealed class TransformerCache : IDisposable
+{
+    private readonly Tensor keys;    // (layers, N, h, capacity, hd)
+    private readonly Tensor values;  // (layers, N, h, capacity, hd)
+
+    public TransformerCache(TransformerConfig config, long streams, long capacity, Device? device = null)
+    {
+        Capacity = capacity;
+        keys = zeros(new long[] { config.NLayer, streams, config.NHead, capacity, config.HeadDim }, device: device);
+        values = zeros(new long[] { config.NLayer, streams, config.NHead, capacity, config.HeadDim }, device: device);
+    }
+
+    public long Capacity { get; }
+
+    /// <summary>Positions held so far.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>Bytes held by keys and values at full capacity.</summary>
+    public long Bytes => 2 * keys.numel() * 4;
+
+    /// <summary>Bytes the cache would need for the current length.</summary>
+    public long BytesUsed => Capacity == 0 ? 0 : Bytes * Length / Capacity;
+
+    internal (Tensor Keys, Tensor Values) Append(int layer, Tensor k, Tensor v)
+    {
+        if (Length >= Capacity) throw new InvalidOperationException($"the cache holds {Capacity} positions; allocate a larger one.");
+        int t = (int)Length;
+        keys[layer, .., .., t] = k.squeeze(2);
+        values[layer, .., .., t] = v.squeeze(2);
+        return (keys[layer, .., .., ..(t + 1)], values[layer, .., .., ..(t + 1)]);
+    }
+
+    internal void Advance() => Length++;
+
+    public void Dispose()
+    {
+        keys.Dispose();
+        values.Dispose();
+    }
+}
