@@ -65,8 +65,9 @@ make_clip() {
     festival) echo "$digit" | text2wave -o "$raw" -eval "(voice_kal_diphone)" \
                 -eval "(Parameter.set 'Duration_Stretch $(awk "BEGIN{print 100/$speed}"))" ;;
   esac
-  # 16 kHz mono 16-bit; silence at 0.1% trimmed from both ends; padded, then cut, to exactly 1.0 s.
-  sox -V1 "$raw" -r 16000 -c 1 -b 16 "$dir/$name.tmp.wav" \
+  # 16 kHz mono 16-bit (-D: no dither, so clips are reproducible byte for byte); silence at 0.1%
+  # trimmed from both ends; padded, then cut, to exactly 1.0 s.
+  sox -V1 "$raw" -D -r 16000 -c 1 -b 16 "$dir/$name.tmp.wav" \
     silence 1 0.01 0.1% reverse silence 1 0.01 0.1% reverse pad 0 1 trim 0 1
   mv "$dir/$name.tmp.wav" "$dir/$name"
   rm -f "$raw"

@@ -46,9 +46,10 @@ render() {  # MIDI TEMPO WAVDIR SOUNDFONT REPO
   local tmp; tmp="$(mktemp -d)"
   python3 "$repo/scripts/corpora/midi_to_piano.py" "$mid" "$tmp/piano.mid"
   fluidsynth -ni -q -g 0.5 -r 44100 -F "$tmp/out.wav" "$sf" "$tmp/piano.mid" >/dev/null
-  # Stereo to mono, 16 kHz (high-quality rate), peak at -1 dBFS; tempo changes keep the pitch.
+  # Stereo to mono, 16 kHz (high-quality rate), peak at -1 dBFS, no dither (-D: reproducible);
+  # tempo changes keep the pitch.
   local stretch=(); [[ $tempo != 100 ]] && stretch=(tempo -m "$(awk "BEGIN{print $tempo/100}")")
-  sox -V1 "$tmp/out.wav" -c 1 -b 16 "$tmp/o16k.wav" remix 1,2 "${stretch[@]}" rate -v 16k norm -1
+  sox -V1 "$tmp/out.wav" -D -c 1 -b 16 "$tmp/o16k.wav" remix 1,2 "${stretch[@]}" rate -v 16k norm -1
   mv "$tmp/o16k.wav" "$dir/$name"
   rm -rf "$tmp"
 }
@@ -63,8 +64,8 @@ echo "piano: $n files, $minutes minutes in $wav (rendered in $((SECONDS - gen_st
 
 if [[ $samples == 1 ]]; then
   dest="$repo/samples/wav/piano"; rm -rf "$dest"; mkdir -p "$dest"
-  sox -V1 "$wav/playmidi-bach-invention-01__t100.wav" "$dest/bach-invention-01.wav" trim 0 50
-  sox -V1 "$wav/openmsx-tttheme2__t100.wav" "$dest/openmsx-tttheme2.wav" trim 0 50
+  sox -V1 -D "$wav/playmidi-bach-invention-01__t100.wav" "$dest/bach-invention-01.wav" trim 0 50
+  sox -V1 -D "$wav/openmsx-tttheme2__t100.wav" "$dest/openmsx-tttheme2.wav" trim 0 50
   echo "samples: $(ls "$dest" | wc -l) excerpts in $dest"
 fi
 

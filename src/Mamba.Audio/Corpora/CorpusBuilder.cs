@@ -12,7 +12,8 @@ namespace Mamba.Audio.Corpora;
 /// Which files: every *.wav / *.wave (any case) below the inputs is read. Files with another
 /// audio-looking extension (<see cref="OtherAudioExtensions"/>: .mp3, .flac, ...) are listed as
 /// skipped, "not a WAV file", so a folder of mixed formats does not lose them silently; anything
-/// else (text, images, MIDI) is ignored. A .wav that is not RIFF/WAVE, is empty, truncated, has an
+/// else (text, images, MIDI) is ignored. A file named directly as an input is read whatever its
+/// extension. A .wav that is not RIFF/WAVE, is empty, truncated, has an
 /// unsupported encoding or a broken header is skipped with <see cref="WavSource"/>'s reason. In
 /// lenient mode a data size that lies keeps the readable part, with a warning in the manifest.
 /// </para>
@@ -168,7 +169,8 @@ public static class CorpusBuilder
                 if (path.StartsWith(outputPrefix, StringComparison.Ordinal) || !seen.Add(path)) continue;
                 var file = new SourceFile(root, Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'));
                 string ext = Path.GetExtension(path);
-                if (ext.Equals(".wav", StringComparison.OrdinalIgnoreCase) || ext.Equals(".wave", StringComparison.OrdinalIgnoreCase))
+                bool named = !Directory.Exists(full);                           // a file given directly is read whatever its extension
+                if (named || ext.Equals(".wav", StringComparison.OrdinalIgnoreCase) || ext.Equals(".wave", StringComparison.OrdinalIgnoreCase))
                     candidates.Add(file);
                 else if (OtherAudioExtensions.Contains(ext))
                     skipped.Add(new CorpusFileNote(file.Display, $"not a WAV file ({ext.ToLowerInvariant()} is not read; convert it to WAV)."));

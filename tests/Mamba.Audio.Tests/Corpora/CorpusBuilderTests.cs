@@ -216,6 +216,16 @@ public class CorpusBuilderTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Build_FilesNamedDirectly_AreReadWhateverTheirExtension()
+    {
+        string wav = Write(Input, "clip.dat", Tone(16000, 1, 0.1));
+        string text = Write(Input, "notes.bin", "text"u8.ToArray());
+        var report = CorpusBuilder.Build(new CorpusBuildOptions([wav, text], Output), cancel: TestContext.Current.CancellationToken);
+        Assert.Equal(["clip.dat"], report.Encoded);
+        Assert.Contains("not a RIFF/WAVE file", Assert.Single(report.Manifest.Skipped).Reason);
+    }
+
+    [Fact]
     public void Build_InvalidGroupRuleOrInput_ThrowsNamingTheProblem()
     {
         Directory.CreateDirectory(Input);
