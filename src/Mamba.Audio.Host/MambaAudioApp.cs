@@ -1,3 +1,4 @@
+using Mamba.Audio.Host.Commands;
 using Mamba.Audio.Host.Commands.Bench;
 using Mamba.Audio.Host.Console;
 using Spectre.Console.Cli;
@@ -17,6 +18,9 @@ public static class MambaAudioApp
         {
             config.SetApplicationName("mamba-audio");
             config.PropagateExceptions();
+            config.AddCommand<PrepareCommand>("prepare")
+                .WithDescription("Turn folders of WAV files into a corpus: resampled, mu-law encoded, split into train and validation, updated incrementally.")
+                .WithExample("prepare", "data/digits/wav", "--out", "data/digits/corpus", "--group-by", "^([^_]+)_");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");

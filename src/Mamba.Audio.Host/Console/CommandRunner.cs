@@ -15,7 +15,8 @@ public static class CommandRunner
             return command();
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or Spectre.Console.Cli.CommandParseException or Spectre.Console.Cli.CommandRuntimeException
-                                      or Mamba.Core.Checkpoints.CheckpointException)
+                                      or Mamba.Core.Checkpoints.CheckpointException
+                                      or Mamba.Audio.Corpora.CorpusException or Mamba.Audio.Files.AudioFileException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 2;

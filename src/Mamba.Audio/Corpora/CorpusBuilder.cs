@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Mamba.Audio.Files;
+
+namespace Mamba.Audio.Corpora;
+
+/// <summary>
+/// Builds or updates a corpus directory (see <see cref="CorpusLayout"/>) from folders and files of
+/// WAV audio: each file is resampled to the corpus rate, mu-law encoded block by block straight
+/// into audio.bin (a 2-hour file never sits whole in memory), and given a split by its group.
+/// <para>
+/// Which files: every *.wav / *.wave (any case) below the inputs is read. Files with another
+/// audio-looking extension (<see cref="OtherAudioExtensions"/>: .mp3, .flac, ...) are listed as
+/// skipped, "not a WAV file", so a folder of mixed formats does not lose them silently; anything
+/// else (text, images, MIDI) is ignored. A file named directly as an input is read whatever its
+/// extension. A .wav that is not RIFF/WAVE, is empty, truncated, has an
+/// unsupported encoding or a broken header is skipped with <see cref="WavSource"/>'s reason. In
+/// lenient mode a data size that lies keeps the readable part, with a warning in the manifest.
+/// </para>
+/// <para>
+/// Incremental: a file whose (root, path, size, last-write time) match the previous index, or
+/// whose SHA-256 matches it, is copied from the previous audio.bin instead of decoded again; files
+/// no longer found are dropped. The result is byte for byte the corpus a fresh build would make.
+/// Everything is written to *.tmp files and renamed at the end, manifest last, so an interrupted
+/// or failed build leaves the previous corpus as it was.
+/// </para>
+/// </summary>
+public static class CorpusBuilder
+{
+    /// <summary>Extensions that look like audio but are not read (reported as skipped).</summary>
+    public static readonly IReadOnlySet<string> OtherAudioExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif", ".aiff", ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64",
+    };
+
+    private const int BlockSamples = 1 << 16;
+
+    /// <summary>Builds (or updates) the corpus; throws <see cref="CorpusException"/> for a strict failure or unusable inputs.</summary>
+    public static CorpusBuildReport Build(CorpusBuildOptions options, Action<CorpusBuildProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var rule = options.SplitRule.Validate();
+        if (options.SampleRate <= 0 || options.SampleRate > WavHeader.MaxSampleRate)
+            throw new ArgumentOutOfRangeException(nameof(options), options.SampleRate, $"sample rate {options.SampleRate}: must be 1..{WavHeader.MaxSampleRate:N0} Hz.");
+        string output = Path.GetFullPath(options.Output);
+        var (candidates, skipped) = FindFiles(options.Inputs, output);
+        if (options.Strict && skipped.Count > 0)
+            throw new CorpusException(skipped[0].Source, $"{skipped[0].Reason} (--strict: no file may be skipped; the corpus was not changed).");
+
+        Directory.CreateDirectory(output);
+        var (previous, previousProblem) = OpenPrevious(output, options.SampleRate);
+        string audioPath = Path.Combine(output, CorpusLayout.AudioFile);
+        string indexPath = Path.Combine(output, CorpusLayout.IndexFile);
+        string manifestPath = Path.Combine(output, CorpusLayout.ManifestFile);
+        string audioTemp = audioPath + ".tmp", indexTemp = indexPath + ".tmp", manifestTemp = manifestPath + ".tmp";
+
+        var entries = new List<CorpusIndexEntry>();
+        var warnings = new List<CorpusFileNote>();
+        var encoded = new List<string>();
+        var reused = new List<string>();
+        try
+        {
+            using (var audio = new FileStream(audioTemp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var previousAudio = previous is null ? null : File.OpenHandle(Path.Combine(output, CorpusLayout.AudioFile)))
+            {
+                var work = new Workspace();
+                for (int i = 0; i < candidates.Count; i++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    var file = candidates[i];
+                    string group = rule.GroupOf(file.Path);
+                    var split = rule.SplitOf(group);
+                    var info = new FileInfo(file.FullPath);
+                    long size = info.Length, ticks = info.LastWriteTimeUtc.Ticks;
+                    long offset = audio.Position;
+
+                    CorpusIndexEntry? old = null;
+                    previous?.TryGetValue((file.Root, file.Path), out old);
+                    string? sha = old is not null && old.SourceBytes == size && old.SourceLastWriteUtcTicks == ticks ? old.Sha256 : null;
+                    sha ??= Sha256Of(file.FullPath);
+
+                    CorpusFileNote? skip = null;
+                    IReadOnlyList<string> fileWarnings = [];
+                    if (old is not null && old.Sha256 == sha)
+                    {
+                        CopyPrevious(previousAudio!, old, audio, work);
+                        fileWarnings = old.Warnings;
+                        reused.Add(file.Path);
+                    }
+                    else
+                    {
+                        skip = Encode(file, options, audio, work, out fileWarnings);
+                        if (skip is null) encoded.Add(file.Path);
+                    }
+                    long length = audio.Position - offset;
+                    if (skip is null && length == 0) skip = new CorpusFileNote(file.Display, "no audio (0 samples).");
+                    if (skip is not null)
+                    {
+                        if (options.Strict) throw new CorpusException(skip.Source, $"{skip.Reason} (--strict: no file may be skipped; the corpus was not changed).");
+                        skipped.Add(skip);
+                    }
+                    else
+                    {
+                        entries.Add(new CorpusIndexEntry(file.Root, file.Path, group, split, offset, length, size, ticks, sha, fileWarnings));
+                        foreach (var w in fileWarnings) warnings.Add(new CorpusFileNote(file.Display, w));
+                    }
+                    progress?.Invoke(new CorpusBuildProgress(i + 1, candidates.Count, audio.Position, options.SampleRate, file.Path, skip, skip is null ? fileWarnings : []));
+                }
+                audio.Flush(flushToDisk: true);
+            }
+
+            var (histograms, contentHash) = HashAndCount(audioTemp, entries);
+            var manifest = MakeManifest(options, rule, entries, histograms, contentHash, skipped, warnings, previousCreated: ReadCreated(manifestPath, previous is not null));
+            CorpusLayout.WriteJson(indexTemp, new CorpusIndex(CorpusLayout.FormatVersion, options.SampleRate, entries));
+            CorpusLayout.WriteJson(manifestTemp, manifest);
+            // Manifest last: until it lands, a reader sees the previous manifest, and AudioCorpus.Open
+            // refuses a new audio.bin or index that does not match it instead of reading wrong data.
+            File.Move(audioTemp, audioPath, overwrite: true);
+            File.Move(indexTemp, indexPath, overwrite: true);
+            File.Move(manifestTemp, manifestPath, overwrite: true);
+
+            var found = candidates.Select(c => (c.Root, c.Path)).ToHashSet();
+            List<string> dropped = previous is null ? [] : [.. previous.Keys.Where(k => !found.Contains(k)).Select(k => k.Path).Order(StringComparer.Ordinal)];
+            return new CorpusBuildReport(manifest, manifestPath, encoded, reused, dropped, previousProblem, clock.Elapsed);
+        }
+        catch
+        {
+            foreach (var temp in new[] { audioTemp, indexTemp, manifestTemp })
+                try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    /// <summary>A file found under an input: its root, its '/'-separated path below the root.</summary>
+    private sealed record SourceFile(string Root, string Path)
+    {
+        public string FullPath => System.IO.Path.Combine(Root, Path);
+        public string Display => FullPath;
+    }
+
+    /// <summary>Buffers for one build, allocated once.</summary>
+    private sealed class Workspace
+    {
+        public readonly float[] Samples = new float[BlockSamples];
+        public readonly byte[] Classes = new byte[BlockSamples];
+    }
+
+    private static (List<SourceFile> Candidates, List<CorpusFileNote> Skipped) FindFiles(IReadOnlyList<string> inputs, string output)
+    {
+        if (inputs.Count == 0) throw new ArgumentException("no inputs: give at least one folder or file.", nameof(inputs));
+        var candidates = new List<SourceFile>();
+        var skipped = new List<CorpusFileNote>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string outputPrefix = output.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        foreach (var input in inputs)
+        {
+            string full = Path.GetFullPath(input);
+            IEnumerable<(string Root, string File)> files;
+            if (Directory.Exists(full))
+            {
+                var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.None, MatchCasing = MatchCasing.CaseSensitive };
+                files = Directory.EnumerateFiles(full, "*", options).Select(f => (full, f));
+            }
+            else if (File.Exists(full)) files = [(Path.GetDirectoryName(full)!, full)];
+            else throw new CorpusException(input, "no such file or folder.");
+
+            foreach (var (root, path) in files.OrderBy(f => f.Item2, StringComparer.Ordinal))
+            {
+                if (path.StartsWith(outputPrefix, StringComparison.Ordinal) || !seen.Add(path)) continue;
+                var file = new SourceFile(root, Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'));
+                string ext = Path.GetExtension(path);
+                bool named = !Directory.Exists(full);                           // a file given directly is read whatever its extension
+                if (named || ext.Equals(".wav", StringComparison.OrdinalIgnoreCase) || ext.Equals(".wave", StringComparison.OrdinalIgnoreCase))
+                    candidates.Add(file);
+                else if (OtherAudioExtensions.Contains(ext))
+                    skipped.Add(new CorpusFileNote(file.Display, $"not a WAV file ({ext.ToLowerInvariant()} is not read; convert it to WAV)."));
+            }
+        }
+        return (candidates, skipped);
+    }
+
+    /// <summary>The previous corpus's entries by (root, path), or null (none, another rate, or unreadable: then the reason).</summary>
+    private static (Dictionary<(string Root, string Path), CorpusIndexEntry>? Entries, string? Problem) OpenPrevious(string output, int sampleRate)
+    {
+        if (!File.Exists(Path.Combine(output, CorpusLayout.ManifestFile))) return (null, null);
+        try
+        {
+            using var corpus = AudioCorpus.Open(output);
+            if (corpus.SampleRate != sampleRate) return (null, $"the previous corpus is at {corpus.SampleRate} Hz; everything is encoded again at {sampleRate} Hz.");
+            var index = CorpusLayout.ReadJson<CorpusIndex>(Path.Combine(output, CorpusLayout.IndexFile));
+            return (index.Files.ToDictionary(f => (f.Root, f.Path)), null);
+        }
+        catch (CorpusException e)
+        {
+            return (null, $"the previous corpus cannot be reused ({e.Message}); everything is encoded again.");
+        }
+    }
+
+    private static DateTimeOffset? ReadCreated(string manifestPath, bool previousUsable)
+    {
+        if (!previousUsable) return null;
+        try { return CorpusLayout.ReadJson<CorpusManifest>(manifestPath).Created; }
+        catch (CorpusException) { return null; }
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>Reads, resamples and encodes one file onto the end of audio; returns why it was skipped, or null.</summary>
+    private static CorpusFileNote? Encode(SourceFile file, CorpusBuildOptions options, FileStream audio, Workspace work, out IReadOnlyList<string> warnings)
+    {
+        warnings = [];
+        long start = audio.Position;
+        try
+        {
+            using var input = AudioInput.OpenMono(file.FullPath, options.SampleRate, new WavReadOptions(options.Strict));
+            warnings = input.File.Warnings;
+            if (input.File.Header.DataBytes == 0) return new CorpusFileNote(file.Display, "no audio (the data chunk is empty).");
+            int n;
+            while ((n = input.Read(work.Samples)) > 0)
+            {
+                var classes = work.Classes.AsSpan(0, n);
+                MuLaw.Encode(work.Samples.AsSpan(0, n), classes);
+                audio.Write(classes);
+            }
+            return null;
+        }
+        catch (AudioFileException e)
+        {
+            Rollback(audio, start);
+            return new CorpusFileNote(file.Display, e.Problem);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        {
+            Rollback(audio, start);
+            return new CorpusFileNote(file.Display, $"cannot be read: {e.Message}");
+        }
+    }
+
+    private static void CopyPrevious(Microsoft.Win32.SafeHandles.SafeFileHandle previousAudio, CorpusIndexEntry old, FileStream audio, Workspace work)
+    {
+        for (long done = 0; done < old.Length;)
+        {
+            var block = work.Classes.AsSpan(0, (int)Math.Min(BlockSamples, old.Length - done));
+            int n = RandomAccess.Read(previousAudio, block, old.Offset + done);
+            if (n <= 0) throw new CorpusException(CorpusLayout.AudioFile, $"the previous audio.bin ended inside {old.Path}.");
+            audio.Write(block[..n]);
+            done += n;
+        }
+    }
+
+    /// <summary>
+    /// One pass over the finished audio.bin: the content hash (<see cref="CorpusLayout.ContentHash"/>)
+    /// and the class histogram of each split. Done at the end, when every file that failed half-way
+    /// has been rolled back, so the figures cover exactly the bytes that stay.
+    /// </summary>
+    private static (long[,] Histograms, string ContentHash) HashAndCount(string audioPath, List<CorpusIndexEntry> entries)
+    {
+        var histograms = new long[2, MuLaw.Classes];
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var handle = File.OpenHandle(audioPath);
+        var block = new byte[BlockSamples];
+        foreach (var e in entries)
+        {
+            int split = (int)e.Split;
+            for (long done = 0; done < e.Length;)
+            {
+                int n = RandomAccess.Read(handle, block.AsSpan(0, (int)Math.Min(BlockSamples, e.Length - done)), e.Offset + done);
+                if (n <= 0) throw new IOException($"{audioPath}: ended inside {e.Path}.");
+                hash.AppendData(block, 0, n);
+                for (int i = 0; i < n; i++) histograms[split, block[i]]++;
+                done += n;
+            }
+        }
+        return (histograms, CorpusLayout.ContentHash(hash, entries));
+    }
+
+    private static void Rollback(FileStream audio, long start)
+    {
+        audio.Flush();
+        audio.SetLength(start);
+        audio.Position = start;
+    }
+
+    private static CorpusManifest MakeManifest(CorpusBuildOptions options, CorpusSplitRule rule, List<CorpusIndexEntry> entries, long[,] histograms,
+                                               string contentHash, List<CorpusFileNote> skipped, List<CorpusFileNote> warnings, DateTimeOffset? previousCreated)
+    {
+        int Files(CorpusSplit s) => entries.Count(e => e.Split == s);
+        long Samples(CorpusSplit s) => entries.Where(e => e.Split == s).Sum(e => e.Length);
+        int Groups(CorpusSplit s) => entries.Where(e => e.Split == s).Select(e => e.Group).Distinct(StringComparer.Ordinal).Count();
+        double Hours(CorpusSplit s) => Samples(s) / (double)options.SampleRate / 3600.0;
+        double Entropy(int s)
+        {
+            var h = new long[MuLaw.Classes];
+            for (int c = 0; c < h.Length; c++) h[c] = histograms[s, c];
+            return CorpusLayout.EntropyBits(h);
+        }
+        var now = DateTimeOffset.UtcNow;
+        return new CorpusManifest(
+            CorpusLayout.FormatVersion, options.SampleRate, CorpusLayout.Encoding,
+            new(Files(CorpusSplit.Train), Files(CorpusSplit.Validation)),
+            new(Samples(CorpusSplit.Train), Samples(CorpusSplit.Validation)),
+            new(Hours(CorpusSplit.Train), Hours(CorpusSplit.Validation)),
+            entries.Sum(e => e.Length),
+            new(Entropy(0), Entropy(1)),
+            contentHash,
+            rule, new(Groups(CorpusSplit.Train), Groups(CorpusSplit.Validation)),
+            previousCreated ?? now, now, skipped, warnings);
+    }
+}
