@@ -21,6 +21,9 @@ public static class MambaAudioApp
             config.AddCommand<PrepareCommand>("prepare")
                 .WithDescription("Turn folders of WAV files into a corpus: resampled, mu-law encoded, split into train and validation, updated incrementally.")
                 .WithExample("prepare", "data/digits/wav", "--out", "data/digits/corpus", "--group-by", "^([^_]+)_");
+            config.AddCommand<TrainCommand>("train")
+                .WithDescription("Train a Mamba (or the Transformer baseline) on a prepared corpus; resumable, checkpointed, with live progress.")
+                .WithExample("train", "--corpus", "runs/samples-corpus", "--out", "runs/tiny", "--preset", "tiny", "--steps", "300");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");

@@ -11,7 +11,7 @@ namespace Mamba.Core.Checkpoints;
 /// The directory entry itself is not fsynced (.NET has no portable call for it); after a power
 /// loss right after the rename the old file may reappear, which is still a whole file.
 /// </remarks>
-internal sealed class StagedFile : IDisposable
+public sealed class StagedFile : IDisposable
 {
     private bool _committed;
 
@@ -47,6 +47,17 @@ internal sealed class StagedFile : IDisposable
         }
         return staged;
     }
+
+    /// <summary>Writes and commits in one call: the target is replaced whole or not at all.</summary>
+    public static void WriteAtomically(string targetPath, Action<Stream> write)
+    {
+        using var staged = Write(targetPath, write);
+        staged.Commit();
+    }
+
+    /// <summary>Replaces a text file atomically (UTF-8, no byte-order mark).</summary>
+    public static void WriteAllTextAtomically(string targetPath, string text) =>
+        WriteAtomically(targetPath, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
 
     /// <summary>Renames the temporary file over the target (replacing it atomically).</summary>
     public void Commit()
