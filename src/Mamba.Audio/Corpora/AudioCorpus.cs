@@ -15,7 +15,7 @@ public sealed unsafe class AudioCorpus : IDisposable
     private readonly long length;
     private readonly CorpusSegment[][] segments;         // [split][file]
     private readonly long[] samples;                     // [split]
-    private readonly double?[] entropy;                  // [split], computed on first use
+    private readonly double[] entropy = [double.NaN, double.NaN];   // [split], NaN until first use (a double write is atomic)
     private int disposed;
 
     private AudioCorpus(string directory, CorpusManifest manifest, CorpusSegment[][] segments, long[] samples, MemoryMappedFile? map, long length)
@@ -26,7 +26,6 @@ public sealed unsafe class AudioCorpus : IDisposable
         this.samples = samples;
         this.map = map;
         this.length = length;
-        entropy = new double?[2];
         if (map is not null)
         {
             view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
@@ -121,7 +120,8 @@ public sealed unsafe class AudioCorpus : IDisposable
     public double UnigramEntropyBits(CorpusSplit split)
     {
         int s = SplitIndex(split);
-        if (entropy[s] is { } known) return known;
+        double known = Volatile.Read(ref entropy[s]);
+        if (!double.IsNaN(known)) return known;
         Span<long> histogram = stackalloc long[MuLaw.Classes];
         histogram.Clear();
         foreach (var segment in segments[s])
@@ -130,7 +130,7 @@ public sealed unsafe class AudioCorpus : IDisposable
             for (long i = 0; i < segment.Length; i++) histogram[start[segment.Offset + i]]++;
         }
         double h = CorpusLayout.EntropyBits(histogram);
-        entropy[s] = h;
+        Volatile.Write(ref entropy[s], h);
         return h;
     }
 
