@@ -19,6 +19,14 @@ public static unsafe class CpuKernels
 {
     private static bool Vectors(bool simd) => simd && Vector256.IsHardwareAccelerated;
 
+    /// <summary>
+    /// Whether the lane-wise kernels may use Vector512 where the hardware has it (the same bits as
+    /// Vector256 and scalar). A switch for measurements only (<see cref="EngineBenchmark"/>).
+    /// </summary>
+    internal static bool UseVector512 = Vector512.IsHardwareAccelerated;
+
+    private static bool Wide(bool simd) => simd && UseVector512 && Vector512.IsHardwareAccelerated;
+
     /// <summary>y = x * rsqrt(mean(x[..d]^2) + eps) * w over the padded width dp (padding is zero).</summary>
     public static void RmsNorm(float* x, float* w, float* y, int d, int dp, bool simd)
     {
@@ -79,6 +87,43 @@ public static unsafe class CpuKernels
     public static void MatVecColumns(float* wt, int cols, int rows, float* x, float* y)
     {
         int o = 0;
+        if (Wide(true))
+        {
+            for (; o + 128 <= rows; o += 128)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default,
+                                 a4 = default, a5 = default, a6 = default, a7 = default;
+                float* w = wt + o;
+                for (int c = 0; c < cols; c++, w += rows)
+                {
+                    var b = Vector512.Create(x[c]);
+                    a0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w), a0);
+                    a1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 48), a3);
+                    a4 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 64), a4);
+                    a5 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 80), a5);
+                    a6 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 96), a6);
+                    a7 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 112), a7);
+                }
+                a0.Store(y + o); a1.Store(y + o + 16); a2.Store(y + o + 32); a3.Store(y + o + 48);
+                a4.Store(y + o + 64); a5.Store(y + o + 80); a6.Store(y + o + 96); a7.Store(y + o + 112);
+            }
+            for (; o + 64 <= rows; o += 64)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                float* w = wt + o;
+                for (int c = 0; c < cols; c++, w += rows)
+                {
+                    var b = Vector512.Create(x[c]);
+                    a0 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w), a0);
+                    a1 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(b, Vector512.Load(w + 48), a3);
+                }
+                a0.Store(y + o); a1.Store(y + o + 16); a2.Store(y + o + 32); a3.Store(y + o + 48);
+            }
+        }
         for (; o + 64 <= rows; o += 64)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default,
@@ -272,6 +317,28 @@ public static unsafe class CpuKernels
     {
         float* bIn = xDbl + r, cIn = xDbl + r + n;
         int i = 0;
+        if (Wide(simd))
+        {
+            for (; i + 16 <= dInP; i += 16)
+            {
+                var dt = Vector512.Load(dtBias + i);
+                for (int q = 0; q < r; q++) dt = Vector512.FusedMultiplyAdd(Vector512.Create(xDbl[q]), Vector512.Load(dtT + q * dInP + i), dt);
+                var delta = CpuMath.Softplus(dt);
+                var xv = Vector512.Load(x + i);
+                var dx = delta * xv;
+                var acc = Vector512<float>.Zero;
+                float* hi = h + i, ai = a + i;
+                for (int j = 0; j < n; j++, hi += dInP, ai += dInP)
+                {
+                    var dA = CpuMath.Exp(delta * Vector512.Load(ai));
+                    var hv = Vector512.FusedMultiplyAdd(dA, Vector512.Load(hi), dx * Vector512.Create(bIn[j]));
+                    hv.Store(hi);
+                    acc = Vector512.FusedMultiplyAdd(Vector512.Create(cIn[j]), hv, acc);
+                }
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(dSkip + i), xv, acc);
+                (acc * CpuMath.Silu(Vector512.Load(z + i))).Store(y + i);
+            }
+        }
         if (Vectors(simd))
         {
             for (; i < dInP; i += 8)

@@ -8,7 +8,8 @@ namespace Mamba.Core.Engines.Cpu;
 /// machine computes the same bits: a scalar and a Vector256 form of each, lane for lane equal
 /// (fused multiply-adds in both: <see cref="MathF.FusedMultiplyAdd"/> and
 /// <see cref="Vector256.FusedMultiplyAdd(Vector256{float}, Vector256{float}, Vector256{float})"/>
-/// are exactly rounded, in hardware or emulated). NOTE: MathF.Exp / MathF.Log call the platform's
+/// are exactly rounded, in hardware or emulated). The Vector512 forms (used where the hardware has
+/// them) are the same operations on 16 lanes, so they give the same bits too. NOTE: MathF.Exp / MathF.Log call the platform's
 /// C library, whose last bit differs between systems, so they are not used on the generation path.
 /// </summary>
 public static class CpuMath
@@ -55,6 +56,24 @@ public static class CpuMath
         return p * scale;
     }
 
+    /// <inheritdoc cref="Exp(float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(ExpLo)), Vector512.Create(ExpHi));
+        var k = Vector512.Floor(Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(0.5f)));
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi), x);
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo), r);
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        var scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
+        return p * scale;
+    }
+
     /// <summary>
     /// ln(1 + e) for e in [0, 1]: 2 atanh(s) with s = e / (2 + e) in [0, 1/3], odd series to s^15
     /// (truncation below 2e-8 relative). Accurate for tiny e, unlike log(1 + e).
@@ -88,6 +107,31 @@ public static class CpuMath
         q = Vector256.FusedMultiplyAdd(q, s2, Vector256<float>.One);
         return Vector256.Create(2f) * s * q;
     }
+
+    /// <inheritdoc cref="Log1pUnit(float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Log1pUnit(Vector512<float> e)
+    {
+        var s = e / (Vector512.Create(2f) + e);
+        var s2 = s * s;
+        var q = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 15f), s2, Vector512.Create(1f / 13f));
+        q = Vector512.FusedMultiplyAdd(q, s2, Vector512.Create(1f / 11f));
+        q = Vector512.FusedMultiplyAdd(q, s2, Vector512.Create(1f / 9f));
+        q = Vector512.FusedMultiplyAdd(q, s2, Vector512.Create(1f / 7f));
+        q = Vector512.FusedMultiplyAdd(q, s2, Vector512.Create(1f / 5f));
+        q = Vector512.FusedMultiplyAdd(q, s2, Vector512.Create(1f / 3f));
+        q = Vector512.FusedMultiplyAdd(q, s2, Vector512<float>.One);
+        return Vector512.Create(2f) * s * q;
+    }
+
+    /// <inheritdoc cref="Silu(float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Silu(Vector512<float> x) => x / (Vector512<float>.One + Exp(-x));
+
+    /// <inheritdoc cref="Softplus(float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Softplus(Vector512<float> x) =>
+        Vector512.Max(x, Vector512<float>.Zero) + Log1pUnit(Exp(-Vector512.Abs(x)));
 
     /// <summary>SiLU(x) = x / (1 + e^-x).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
