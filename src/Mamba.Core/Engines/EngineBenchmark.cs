@@ -29,15 +29,28 @@ public static class EngineBenchmark
         int processors = Environment.ProcessorCount;
         foreach (var (name, config) in Presets)
         {
-            using var model = new MambaLM(config, seed: 1);
-            var weights = new CpuWeights(model);
+            var weights = CpuWeights.Random(config, seed: 1);   // no libtorch needed
             foreach (int streams in streamCounts ?? new[] { 1, 8, 64 })
+            {
                 foreach (int threads in streams == 1 || processors == 1 ? new[] { 1 } : new[] { 1, processors })
                 {
                     var row = MeasureCpu(name, weights, streams, new CpuEngineOptions(threads), runs, secondsPerRun, blockSamples);
                     progress?.Invoke(row);
                     rows.Add(row);
                 }
+                if (streams == 1 && CpuKernels.UseVector512)
+                {
+                    // The same engine held to Vector256 (what a machine without AVX-512 runs; the same bits).
+                    CpuKernels.UseVector512 = false;
+                    try
+                    {
+                        var row = MeasureCpu(name, weights, streams, new CpuEngineOptions(1), runs, secondsPerRun, blockSamples) with { Engine = "cpu-vector256" };
+                        progress?.Invoke(row);
+                        rows.Add(row);
+                    }
+                    finally { CpuKernels.UseVector512 = true; }
+                }
+            }
         }
         return rows;
     }

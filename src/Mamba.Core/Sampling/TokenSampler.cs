@@ -86,7 +86,12 @@ public static class TokenSampler
         return last;   // r reached the rounded total: the last class with mass
     }
 
-    /// <summary>Top-p: sorts the candidates (each key = p descending, then index) and draws inside the nucleus.</summary>
+    /// <summary>
+    /// Top-p by partial selection: the candidates' keys (p descending, then index: a total order) go
+    /// in a binary min-heap and are popped, most probable first, only until the nucleus has its mass,
+    /// so a peaked distribution costs a heapify and a few pops. The popped keys collect at the end
+    /// of the span (heap sort's layout), nucleus class j at order[count - 1 - j].
+    /// </summary>
     private static int DrawNucleus(ReadOnlySpan<float> p, float sum, float topP, Span<long> order, ref Pcg32 rng)
     {
         // A class below (1 - top_p) / (v - 1) of the mass cannot be in the nucleus (llama2.c's cut):
@@ -96,22 +101,43 @@ public static class TokenSampler
         for (int i = 0; i < p.Length; i++)
             if (p[i] >= cutoff)
                 order[count++] = ((long)(0x7FFFFFFF - BitConverter.SingleToInt32Bits(p[i])) << 32) | (uint)i;
-        var candidates = order[..count];
-        candidates.Sort();   // a total order: any correct sort gives the same sequence
+        var heap = order[..count];
+        for (int i = count / 2 - 1; i >= 0; i--) SiftDown(heap, i, count);
 
         float target = topP * sum, mass = 0f;
-        int n = count;
-        for (int j = 0; j < count; j++)
+        int size = count, n = 0;
+        while (size > 0)
         {
-            mass += p[(int)(candidates[j] & 0xFFFFFFFF)];
-            if (mass >= target) { n = j + 1; break; }
+            long top = heap[0];
+            heap[0] = heap[--size];
+            heap[size] = top;
+            SiftDown(heap, 0, size);
+            n++;
+            mass += p[(int)(top & 0xFFFFFFFF)];
+            if (mass >= target) break;
         }
         float r = rng.NextFloat() * mass, c = 0f;
         for (int j = 0; j < n; j++)
         {
-            c += p[(int)(candidates[j] & 0xFFFFFFFF)];
-            if (r < c) return (int)(candidates[j] & 0xFFFFFFFF);
+            int index = (int)(heap[count - 1 - j] & 0xFFFFFFFF);
+            c += p[index];
+            if (r < c) return index;
         }
-        return (int)(candidates[n - 1] & 0xFFFFFFFF);
+        return (int)(heap[count - n] & 0xFFFFFFFF);
+    }
+
+    private static void SiftDown(Span<long> heap, int i, int size)
+    {
+        long item = heap[i];
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= size) break;
+            if (child + 1 < size && heap[child + 1] < heap[child]) child++;
+            if (item <= heap[child]) break;
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = item;
     }
 }
