@@ -15,8 +15,11 @@ namespace Mamba.Core.Engines;
 /// <see cref="CpuKernels"/>): a seed is a recording.
 /// </summary>
 /// <remarks>
-/// Where the time goes (small preset, one stream): the scan's exp(delta A) (n x d_in exps per layer)
-/// and the in_proj / out_proj / head mat-vecs, roughly equally.
+/// Where the time goes (small preset, one stream, AVX-512 machine, ns per step measured kernel by
+/// kernel): per layer in_proj ~470, scan with its n x d_in exps ~550 (1200 held to Vector256),
+/// out_proj ~110, x_proj ~95, conv ~75, RMSNorm ~35; then the head ~470 and sampling ~300.
+/// Many streams: each chunk is stepped as one group, so the weights are read once per block of
+/// 4 streams rather than once per stream.
 /// </remarks>
 public sealed unsafe class CpuStepEngine : IStepEngine
 {
