@@ -17,7 +17,12 @@ public sealed class TrainingCheckpoints
 {
     public const string StateFileName = "training.json";
     public const string OptimizerFileName = "optimizer.bin";
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    // Before the first validation the best is +infinity and the last is NaN: written as named literals.
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public TrainingCheckpoints(string output, int keepLast)
     {
@@ -59,7 +64,7 @@ public sealed class TrainingCheckpoints
         var path = Path.Combine(directory, StateFileName);
         try
         {
-            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path))
+            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), JsonOptions)
                    ?? throw new CheckpointException($"{path}: empty training state.");
         }
         catch (JsonException e)
