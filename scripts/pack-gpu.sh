@@ -11,5 +11,5 @@ dotnet publish src/Mamba.Audio.Host "${common[@]}" -o "$out"
 for t in tests/*/; do
   dotnet publish "$t" "${common[@]}" -o "$out"
 done
-tar -C .gpu -cJf .gpu/mamba-audio-gpu.tar.xz publish
+tar -C .gpu -cf - publish | xz -9e -T2 > .gpu/mamba-audio-gpu.tar.xz   # -9e: the device call carries at most 64 MiB
 du -h .gpu/mamba-audio-gpu.tar.xz

@@ -97,14 +97,18 @@ public class TrainProcessKillTests
 
     private static (Process, System.Text.StringBuilder) StartTrain(string corpus, string run, bool resume)
     {
-        var host = Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll");
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        // The app host beside the tests when there is one (a self-contained publish has no `dotnet`),
+        // else the dll through the dotnet that runs the tests.
+        var appHost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "mamba-audio.exe" : "mamba-audio");
+        bool direct = File.Exists(appHost);
+        var info = new ProcessStartInfo(direct ? appHost : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { host, "train", "--corpus", corpus, "--out", run }.Concat(TrainArguments)) info.ArgumentList.Add(a);
+        if (!direct) info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll"));
+        foreach (var a in new[] { "train", "--corpus", corpus, "--out", run }.Concat(TrainArguments)) info.ArgumentList.Add(a);
         if (resume) info.ArgumentList.Add("--resume");
         var output = new System.Text.StringBuilder();
         var process = new Process { StartInfo = info };
@@ -131,9 +135,11 @@ public class TrainProcessKillTests
     {
         get
         {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Mamba.Audio.sln"))) return Path.Combine(dir.FullName, "samples", "wav", "digits");
-            throw new DirectoryNotFoundException("no Mamba.Audio.sln above the test directory");
+            if (Environment.GetEnvironmentVariable("MAMBA_AUDIO_REPO") is { Length: > 0 } repo) return Path.Combine(repo, "samples", "wav", "digits");
+            foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                    if (File.Exists(Path.Combine(dir.FullName, "Mamba.Audio.sln"))) return Path.Combine(dir.FullName, "samples", "wav", "digits");
+            throw new DirectoryNotFoundException("no Mamba.Audio.sln above the test directory or the working directory");
         }
     }
 }
