@@ -120,8 +120,8 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
                 lastReport.Restart();
                 double done = progress.SamplesDone / (double)progress.SamplesTotal;
                 AnsiConsole.WriteLine(
-                    $"rendered {progress.SamplesDone / (double)progress.SampleRate,9:F1} s of {settings.Seconds:F1} s ({done:P1})  " +
-                    $"real-time factor {progress.RealTimeFactor:F2}x  elapsed {progress.Elapsed:hh\\:mm\\:ss}  ETA {progress.Remaining:hh\\:mm\\:ss}");
+                    $"{progress.SamplesDone / (double)progress.SampleRate,9:F1} s of {settings.Seconds:F1} s ({done:P1})  " +
+                    $"RTF {progress.RealTimeFactor:F2}x  elapsed {progress.Elapsed:hh\\:mm\\:ss}  ETA {progress.Remaining:hh\\:mm\\:ss}");
             }, stop.Token);
         }
         finally

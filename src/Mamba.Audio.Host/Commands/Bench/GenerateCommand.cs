@@ -43,6 +43,13 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--threads <N>")][Description("CPU engine threads, 0 = every core (default 0).")]
         public int Threads { get; init; } = 0;
 
+        // Default 1: a one-sample step is too small to gain from intra-op threads, and on a busy
+        // 2-core machine every parallel region waits for a descheduled thread (measured: the base
+        // torch engine 8 samples/s with libtorch's 2 threads against 493 with 1; a Transformer step
+        // at 16k context 128 ms against 15 ms).
+        [CommandOption("--torch-threads <N>")][Description("libtorch intra-op threads for the torch engine and the Transformer, 0 = libtorch's default (default 1: one-sample steps gain nothing from more, and lose much on a busy machine).")]
+        public int TorchThreads { get; init; } = 1;
+
         [CommandOption("--runs <N>")][Description("Timed runs per engine case; the median is reported (default 3).")]
         public int Runs { get; init; } = 3;
 
@@ -70,6 +77,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
             if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected cpu, torch or cpu,torch.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
+            if (TorchThreads is < 0 or > 1024) return ValidationResult.Error($"--torch-threads {TorchThreads}: must be in 0..1024 (0 = libtorch's default).");
             if (Runs is < 1 or > 1000) return ValidationResult.Error($"--runs {Runs}: must be in 1..1000.");
             if (!(SecondsPerRun > 0 && SecondsPerRun <= 600)) return ValidationResult.Error($"--seconds-per-run {SecondsPerRun}: must be in (0, 600].");
             if (Contexts != "none" && !TryInts(Contexts, 0, 100_000_000, out _)) return ValidationResult.Error($"--contexts {Contexts}: expected a comma-separated list of lengths in 0..100000000, or none.");
@@ -128,6 +136,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.TorchThreads > 0) set_num_threads(settings.TorchThreads);
         var device = Startup.ResolveDevice(settings.Device);
         string torchName = $"torch-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}";
         var clock = Stopwatch.StartNew();
@@ -138,12 +147,12 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
         // 1. Speed per engine and stream count.
         var engineRows = new List<EngineBenchmarkRow>();
-        var speed = new Table().AddColumns("engine", "model", "streams", "threads", "samples/s", "per stream", "real-time factor");
+        var speed = new Table().AddColumns("engine", "model", "streams", "threads", "samples/s", "per stream", "RTF / stream");
         void Report(EngineBenchmarkRow r)
         {
             engineRows.Add(r);
-            AnsiConsole.WriteLine($"{r.Engine,-10} {r.Preset,-10} {r.Streams,4} streams  {r.SamplesPerSecond,12:N0} samples/s  real-time factor {r.RealTimeFactor:F2}x per stream");
-            speed.AddRow(r.Engine, $"{r.Preset} ({r.DModel} x {r.NLayer})", $"{r.Streams}", $"{r.Threads}", $"{r.SamplesPerSecond:N0}",
+            AnsiConsole.WriteLine($"{r.Engine,-9} {r.Preset,-10} {r.Streams,4} streams {r.SamplesPerSecond,10:N0} samples/s  RTF {r.RealTimeFactor:F2}x/stream");
+            speed.AddRow(r.Engine, r.Preset, $"{r.Streams}", $"{r.Threads}", $"{r.SamplesPerSecond:N0}",
                 $"{r.SamplesPerSecondPerStream:N0}", $"{r.RealTimeFactor:F2}x");
         }
         foreach (var (name, config) in models)
@@ -167,6 +176,8 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 }
             }
         }
+        speed.Caption("RTF: real-time factor at 16 kHz, audio seconds per wall second; above 1 is faster than real time. " +
+                      string.Join(", ", models.Select(m => $"{m.Name} = d_model {m.Config.DModel} x {m.Config.NLayer} layers")));
         AnsiConsole.Write(speed);
 
         // 2. Peak memory against duration, each in a fresh process.
@@ -186,7 +197,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 {
                     var row = MeasureRenderMemory(settings.Checkpoint is null ? settings.MemoryPreset : "checkpoint", memoryModel, seconds,
                         settings.Threads, Path.Combine(scratch, $"render-{seconds.ToString(CultureInfo.InvariantCulture)}.wav"));
-                    AnsiConsole.WriteLine($"render {seconds} s: peak memory {row.PeakMemoryBytes / 1048576.0:F0} MiB, real-time factor {row.RealTimeFactor:F2}x");
+                    AnsiConsole.WriteLine($"render {seconds} s: peak memory {row.PeakMemoryBytes / 1048576.0:F1} MiB, RTF {row.RealTimeFactor:F2}x");
                     memoryRows.Add(row);
                 }
             }
@@ -194,9 +205,10 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             {
                 Directory.Delete(scratch, recursive: true);
             }
-            var memory = new Table().AddColumns("render (CPU engine, 1 stream)", "model", "peak memory (VmHWM)", "real-time factor", "wall time");
+            var memory = new Table().AddColumns("render", "model", "peak memory (VmHWM)", "RTF", "wall time");
             foreach (var r in memoryRows)
                 memory.AddRow($"{r.Seconds:0.###} s", r.Preset, $"{r.PeakMemoryBytes / 1048576.0:F1} MiB", $"{r.RealTimeFactor:F2}x", $"{r.WallSeconds:F1} s");
+            memory.Caption("each a fresh `render` process: CPU engine, 1 stream");
             AnsiConsole.Write(memory);
         }
 
@@ -214,7 +226,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             {
                 if (TransformerCache.BytesPerStream(tconfig, contextLength) > budget) { skipped.Add(contextLength); continue; }
                 var row = TransformerStepBenchmark.Measure(transformer, contextLength, streams: 1, settings.TransformerSteps);
-                AnsiConsole.WriteLine($"transformer context {contextLength,7}: {row.SecondsPerSample * 1e3,8:F3} ms/sample, cache {row.CacheBytesPerStream / 1048576.0:F1} MiB per stream");
+                AnsiConsole.WriteLine($"transformer context {contextLength,7}: {row.SecondsPerSample * 1e3,8:F3} ms/sample, cache {row.CacheBytesPerStream / 1048576.0:F1} MiB/stream");
                 transformerRows.Add(row);
             }
         }
@@ -224,16 +236,18 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             cpuRow is null ? null : 1 / cpuRow.SamplesPerSecond, torchRow is null ? null : 1 / torchRow.SamplesPerSecond);
         if (transformerRows.Count > 0 || skipped.Count > 0)
         {
-            var versus = new Table().AddColumns("context (samples)", "Transformer ms/sample", "Transformer KV cache / stream",
-                "Mamba ms/sample (cpu engine)", $"Mamba ms/sample ({torchName})", "Mamba state / stream");
-            string Ms(double? s) => s is { } v ? $"{v * 1e3:F3}" : "-";
+            var versus = new Table().AddColumns("model at context (samples)", "ms / sample", "state / stream");
+            string Ms(double s) => $"{s * 1e3:F3}";
             foreach (var r in transformerRows)
-                versus.AddRow($"{r.Context:N0} ({r.Context / 16000.0:0.##} s)", Ms(r.SecondsPerSample), $"{r.CacheBytesPerStream / 1048576.0:F1} MiB",
-                    Ms(mamba.CpuEngineSecondsPerSample), Ms(mamba.TorchEngineSecondsPerSample), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
+                versus.AddRow($"Transformer at {r.Context:N0} ({r.Context / 16000.0:0.##} s)", Ms(r.SecondsPerSample), $"{r.CacheBytesPerStream / 1048576.0:F1} MiB KV cache");
             foreach (var s in skipped)
-                versus.AddRow($"{s:N0}", "skipped: cache > half the memory", $"{TransformerCache.BytesPerStream(tconfig, s) / 1048576.0:F1} MiB", "", "", "");
-            versus.Caption($"Transformer d_model {tconfig.DModel} x {tconfig.NLayer} layers, {tconfig.NHead} heads ({tconfig.ParameterCount:N0} parameters) " +
-                           $"vs Mamba {matchName} ({matchConfig.ParameterCount:N0}); 1 stream, Transformer on {device.type}");
+                versus.AddRow($"Transformer at {s:N0}", "skipped", $"{TransformerCache.BytesPerStream(tconfig, s) / 1048576.0:F1} MiB: > half the memory");
+            if (mamba.CpuEngineSecondsPerSample is { } cpuSeconds)
+                versus.AddRow("Mamba, cpu engine, any context", Ms(cpuSeconds), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
+            if (mamba.TorchEngineSecondsPerSample is { } torchSeconds)
+                versus.AddRow($"Mamba, {torchName} engine, any context", Ms(torchSeconds), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
+            versus.Caption($"1 stream. Transformer d_model {tconfig.DModel} x {tconfig.NLayer}, {tconfig.NHead} heads ({tconfig.ParameterCount:N0} parameters) on {device.type}; " +
+                           $"Mamba {matchName} ({matchConfig.ParameterCount:N0} parameters)");
             AnsiConsole.Write(versus);
         }
 
@@ -246,7 +260,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             Settings = new
             {
                 Models = models.Select(m => new { m.Name, m.Config.DModel, m.Config.NLayer, Parameters = m.Config.ParameterCount }),
-                Streams = settings.StreamList, Engines = settings.EngineList, settings.Threads, settings.Runs, settings.SecondsPerRun,
+                Streams = settings.StreamList, Engines = settings.EngineList, settings.Threads, settings.TorchThreads, TorchThreadsUsed = get_num_threads(), settings.Runs, settings.SecondsPerRun,
                 Contexts = settings.ContextList, settings.TransformerSteps, MemorySeconds = settings.MemorySecondsList,
             },
             Engines = engineRows,
