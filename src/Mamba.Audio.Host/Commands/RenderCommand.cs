@@ -41,8 +41,11 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--prompt <WAV>")][Description("Continue from this WAV file (any rate and channels; converted to 16 kHz mono).")]
         public string? Prompt { get; init; }
 
-        [CommandOption("--prompt-seconds <S>")][Description("Use the last S seconds of the prompt (default 4; at most 60: the prompt is primed in one parallel pass).")]
+        [CommandOption("--prompt-seconds <S>")][Description("Use the last S seconds of the prompt (default 4; at most 10 with --prime forward, 600 with --prime step).")]
         public double PromptSeconds { get; init; } = 4;
+
+        [CommandOption("--prime <HOW>")][Description("How a prompt primes the state: forward (default: one parallel pass of the TorchSharp model; its memory grows with the prompt) or step (CPU engine only: sample by sample through its kernels, constant memory).")]
+        public string Prime { get; init; } = "forward";
 
         [CommandOption("--takes <N>")][Description("Variations rendered at once, ranked by log-likelihood per sample (default 1; 1..64).")]
         public int Takes { get; init; } = 1;
@@ -50,7 +53,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--engine <NAME>")][Description("auto (default: the CPU engine on the CPU, torch on CUDA), cpu (fused C#) or torch (the reference, on --device).")]
         public string Engine { get; init; } = "auto";
 
-        [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the prompt's forward run.")]
+        [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine runs (the CPU engine and its prompt pass run on the CPU).")]
         public string Device { get; init; } = "auto";
 
         [CommandOption("--threads <N>")][Description("CPU engine threads, 0 = every core (default 0); takes are split across them.")]
@@ -66,7 +69,11 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             if (!(Seconds > 0 && Seconds <= RenderRequest.MaxSeconds)) return ValidationResult.Error($"--seconds {Seconds}: must be in (0, {RenderRequest.MaxSeconds}].");
             if (!(Temperature >= 0 && Temperature <= 100)) return ValidationResult.Error($"--temperature {Temperature}: must be in [0, 100] (0 = greedy).");
             if (!(TopP > 0 && TopP <= 1)) return ValidationResult.Error($"--top-p {TopP}: must be in (0, 1].");
-            if (!(PromptSeconds > 0 && PromptSeconds <= 60)) return ValidationResult.Error($"--prompt-seconds {PromptSeconds}: must be in (0, 60].");
+            if (Prime is not ("forward" or "step")) return ValidationResult.Error($"--prime {Prime}: expected forward or step.");
+            double maxPrompt = Prime == "forward" ? 10 : 600;
+            if (!(PromptSeconds > 0 && PromptSeconds <= maxPrompt))
+                return ValidationResult.Error($"--prompt-seconds {PromptSeconds}: must be in (0, {maxPrompt}] with --prime {Prime}" +
+                    (Prime == "forward" ? " (the parallel pass holds every position's activations: about 0.5 GB per second of prompt for the base model; --prime step takes up to 600)." : "."));
             if (Takes is < 1 or > 64) return ValidationResult.Error($"--takes {Takes}: must be in 1..64.");
             if (Engine is not ("auto" or "cpu" or "torch")) return ValidationResult.Error($"--engine {Engine}: expected auto, cpu or torch.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
@@ -82,6 +89,8 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
     {
         var device = Startup.ResolveDevice(settings.Device);
         bool torchEngine = settings.Engine == "torch" || (settings.Engine == "auto" && device.type == DeviceType.CUDA);
+        if (torchEngine && settings.Prime == "step")
+            throw new ArgumentException("--prime step: the torch engine primes by a parallel forward; use --engine cpu to step the prompt.");
         string checkpoint = ResolveCheckpoint(settings.Checkpoint);
         byte[]? prompt = settings.Prompt is { } p ? PromptAudio.ReadLast(p, settings.PromptSeconds) : null;
         var request = settings.ToRequest(prompt).Validate();
@@ -100,7 +109,8 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         AnsiConsole.MarkupLine(
             $"[grey]render:[/] " + Markup.Escape($"{settings.Takes} take(s) of {settings.Seconds:0.###} s, temperature {settings.Temperature}, top-p {settings.TopP}, seed {settings.Seed}" +
             (prompt is null ? ", from silence" : $", continuing the last {prompt.Length / (double)request.SampleRate:0.###} s of {settings.Prompt}")));
-        var renderer = new Renderer(engine, torchEngine ? null : model);   // the torch engine primes by a parallel forward itself
+        // The torch engine's own Prime is the parallel forward; the CPU engine's steps its kernels.
+        var renderer = new Renderer(engine, torchEngine || settings.Prime == "step" ? null : model);
 
         // run, Ctrl-C stopping between blocks
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -150,7 +160,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             Checkpoint = checkpoint,
             Config = c,
             Engine = engineName,
-            settings.Seconds, settings.Temperature, settings.TopP, settings.Seed, settings.Prompt,
+            settings.Seconds, settings.Temperature, settings.TopP, settings.Seed, settings.Prompt, settings.Prime,
             PromptSamples = result.PromptSamples,
             result.SampleRate, result.SamplesPerTake, result.Interrupted,
             ElapsedSeconds = result.Elapsed.TotalSeconds,

@@ -62,17 +62,17 @@ public class RenderCommandTests : IDisposable
     }
 
     [Fact]
-    public void Prompt_IsContinued_OnBothEngines()
+    public void Prompt_IsContinued_OnBothEngines_PrimedByForwardOrByStepping()
     {
         var checkpoint = TinyCheckpoint(Path.Combine(root, "model"));
         string prompt = Path.Combine(root, "prompt.wav");
         using (var writer = new Pcm16WavWriter(prompt, 8000))   // another rate: converted on reading
             writer.Write(Enumerable.Range(0, 8000).Select(i => 0.5f * MathF.Sin(i * 0.1f)).ToArray());
-        foreach (var engine in new[] { "cpu", "torch" })
+        foreach (var (engine, prime) in new[] { ("cpu", "forward"), ("cpu", "step"), ("torch", "forward") })
         {
-            string path = Path.Combine(root, $"continued-{engine}.wav");
+            string path = Path.Combine(root, $"continued-{engine}-{prime}.wav");
             Assert.Equal(0, MambaAudioApp.Run(new[] { "render", "--checkpoint", checkpoint, "--out", path, "--seconds", "0.1",
-                "--prompt", prompt, "--prompt-seconds", "0.5", "--engine", engine, "--device", "cpu" }));
+                "--prompt", prompt, "--prompt-seconds", "0.5", "--engine", engine, "--prime", prime, "--device", "cpu" }));
             using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(path)));
             Assert.Equal(8000, sidecar.RootElement.GetProperty("PromptSamples").GetInt32());
             Assert.Equal(1600, sidecar.RootElement.GetProperty("SamplesPerTake").GetInt64());
@@ -96,6 +96,8 @@ public class RenderCommandTests : IDisposable
     [InlineData("--temperature", "-1")]
     [InlineData("--engine", "gpu")]
     [InlineData("--prompt-seconds", "0")]
+    [InlineData("--prompt-seconds", "11")]
+    [InlineData("--prime", "jump")]
     [InlineData("--block", "1")]
     [InlineData("--device", "tpu")]
     public void BadOption_IsRejectedWithExitCode2(string option, string value)
@@ -111,6 +113,8 @@ public class RenderCommandTests : IDisposable
         var checkpoint = TinyCheckpoint(Path.Combine(root, "model"));
         Assert.Equal(2, MambaAudioApp.Run(new[] { "render", "--checkpoint", checkpoint, "--out", Path.Combine(root, "x.wav"),
             "--prompt", Path.Combine(root, "missing.wav"), "--device", "cpu" }));
+        Assert.Equal(2, MambaAudioApp.Run(new[] { "render", "--checkpoint", checkpoint, "--out", Path.Combine(root, "x.wav"),
+            "--engine", "torch", "--prime", "step", "--device", "cpu" }));
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
