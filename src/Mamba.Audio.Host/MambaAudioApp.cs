@@ -24,6 +24,9 @@ public static class MambaAudioApp
             config.AddCommand<TrainCommand>("train")
                 .WithDescription("Train a Mamba (or the Transformer baseline) on a prepared corpus; resumable, checkpointed, with live progress.")
                 .WithExample("train", "--corpus", "runs/samples-corpus", "--out", "runs/tiny", "--preset", "tiny", "--steps", "300");
+            config.AddCommand<RenderCommand>("render")
+                .WithDescription("Generate audio from a Mamba checkpoint into WAV files: any duration in constant memory, prompts, ranked takes.")
+                .WithExample("render", "--checkpoint", "runs/tiny/best", "--out", "out/tiny.wav", "--seconds", "30", "--takes", "4");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");
@@ -32,6 +35,8 @@ public static class MambaAudioApp
                     .WithExample("bench", "selective-copy", "--preset", "quick");
                 bench.AddCommand<ScanCommand>("scan")
                     .WithDescription("Time the fused CPU selective scan against the reference, forward and forward+backward.");
+                bench.AddCommand<GenerateCommand>("generate")
+                    .WithDescription("Generation speed per engine and stream count, peak memory against duration, and the Transformer's cost per sample against context.");
             });
         });
         return app;

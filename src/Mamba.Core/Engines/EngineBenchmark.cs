@@ -60,7 +60,21 @@ public static class EngineBenchmark
         int runs = 5, double secondsPerRun = 0.5, int blockSamples = 512)
     {
         using var engine = new CpuStepEngine(weights, streams, options);
-        for (int s = 0; s < streams; s++) engine.Open(SamplingSettings.Default((ulong)s));
+        return Measure(engine, "cpu", preset, engine.Threads, weights.Bytes, runs, secondsPerRun, blockSamples);
+    }
+
+    /// <summary>
+    /// One case on any engine: every slot opened (seeds 0..N-1), a warm-up, then <paramref name="runs"/>
+    /// timed runs of at least <paramref name="secondsPerRun"/> each, generating blocks of
+    /// <paramref name="blockSamples"/> per stream; the median run is reported. Slow engines want small blocks.
+    /// </summary>
+    public static EngineBenchmarkRow Measure(IStepEngine engine, string engineName, string preset, int threads, long weightBytes,
+        int runs = 5, double secondsPerRun = 0.5, int blockSamples = 512)
+    {
+        if (runs < 1) throw new ArgumentOutOfRangeException(nameof(runs), runs, "must be >= 1.");
+        if (blockSamples < 1) throw new ArgumentOutOfRangeException(nameof(blockSamples), blockSamples, "must be >= 1.");
+        int streams = engine.Slots;
+        for (int s = engine.ActiveCount; s < streams; s++) engine.Open(SamplingSettings.Default((ulong)s));
         var output = new byte[streams * blockSamples];
         var warmUp = Stopwatch.StartNew();
         do engine.Generate(blockSamples, output); while (warmUp.Elapsed.TotalSeconds < Math.Min(0.2, secondsPerRun));
@@ -79,8 +93,8 @@ public static class EngineBenchmark
         }
         Array.Sort(rates);
         double median = runs % 2 == 1 ? rates[runs / 2] : (rates[runs / 2 - 1] + rates[runs / 2]) / 2;
-        var c = weights.Config;
-        return new EngineBenchmarkRow("cpu", preset, c.DModel, c.NLayer, streams, engine.Threads,
-            median, median / streams, median / streams / SampleRate, weights.Bytes, runs);
+        var c = engine.Config;
+        return new EngineBenchmarkRow(engineName, preset, c.DModel, c.NLayer, streams, threads,
+            median, median / streams, median / streams / SampleRate, weightBytes, runs);
     }
 }

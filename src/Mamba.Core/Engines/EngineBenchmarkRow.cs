@@ -1,7 +1,7 @@
 namespace Mamba.Core.Engines;
 
 /// <summary>One measurement of <see cref="EngineBenchmark"/>.</summary>
-/// <param name="Engine">"cpu", or "cpu-vector256" for the CPU engine held to Vector256 on an AVX-512 machine.</param>
+/// <param name="Engine">"cpu", "cpu-vector256" for the CPU engine held to Vector256 on an AVX-512 machine, or "torch-cpu" / "torch-cuda" for the reference engine on that device.</param>
 /// <param name="Preset">"small" (d 64 x 4 layers) or "base" (d 256 x 8 layers), or "custom".</param>
 /// <param name="Streams">Streams generated at once.</param>
 /// <param name="Threads">Threads the engine used.</param>

@@ -41,6 +41,22 @@ public sealed class TransformerCache : IDisposable
 
     internal void Advance() => Length++;
 
+    /// <summary>
+    /// Sets the length to <paramref name="length"/> positions without computing them: those positions
+    /// hold whatever the buffers hold (zeros in a fresh cache). Only for timing: the cost of a step
+    /// depends on how many positions it attends to, not on their values, so a benchmark can time a
+    /// step at a 160k-sample context without 160k steps to get there.
+    /// </summary>
+    public void SetLengthForTiming(long length)
+    {
+        if (length < 0 || length > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"must be in 0..{Capacity} (the capacity).");
+        Length = length;
+    }
+
+    /// <summary>Bytes of keys and values per stream at <paramref name="positions"/>: 2 x layers x positions x d_model floats.</summary>
+    public static long BytesPerStream(TransformerConfig config, long positions) => 2L * config.NLayer * positions * config.DModel * sizeof(float);
+
     public void Dispose()
     {
         keys.Dispose();

@@ -1,0 +1,307 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Mamba.Audio.Host.Console;
+using Mamba.Audio.Models;
+using Mamba.Core.Checkpoints;
+using Mamba.Core.Engines;
+using Mamba.Core.Engines.Cpu;
+using Mamba.Core.Model;
+using Mamba.Core.Transformer;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mamba.Audio.Host.Commands.Bench;
+
+/// <summary>
+/// `mamba-audio bench generate`: generation speed per engine and stream count, peak memory against
+/// the duration rendered, and the Transformer baseline's cost per sample against context length
+/// next to Mamba's constant per-sample time and state.
+/// </summary>
+public sealed class GenerateCommand : Command<GenerateCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--presets <LIST>")][Description("Model sizes with random weights (cost the same as trained ones): tiny, small, base (default small,base).")]
+        public string Presets { get; init; } = "small,base";
+
+        [CommandOption("--checkpoint <DIR>")][Description("Measure this Mamba checkpoint instead of the presets.")]
+        public string? Checkpoint { get; init; }
+
+        [CommandOption("--streams <LIST>")][Description("Streams generated at once (default 1,8,64).")]
+        public string Streams { get; init; } = "1,8,64";
+
+        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine) and/or torch (the reference, on --device) (default cpu,torch).")]
+        public string Engines { get; init; } = "cpu,torch";
+
+        [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the Transformer run.")]
+        public string Device { get; init; } = "auto";
+
+        [CommandOption("--threads <N>")][Description("CPU engine threads, 0 = every core (default 0).")]
+        public int Threads { get; init; } = 0;
+
+        // Default 1: a one-sample step is too small to gain from intra-op threads, and on a busy
+        // 2-core machine every parallel region waits for a descheduled thread (measured: the base
+        // torch engine 8 samples/s with libtorch's 2 threads against 493 with 1; a Transformer step
+        // at 16k context 128 ms against 15 ms).
+        [CommandOption("--torch-threads <N>")][Description("libtorch intra-op threads for the torch engine and the Transformer, 0 = libtorch's default (default 1: one-sample steps gain nothing from more, and lose much on a busy machine).")]
+        public int TorchThreads { get; init; } = 1;
+
+        [CommandOption("--runs <N>")][Description("Timed runs per engine case; the median is reported (default 3).")]
+        public int Runs { get; init; } = 3;
+
+        [CommandOption("--seconds-per-run <S>")][Description("Minimum length of a timed run (default 0.5).")]
+        public double SecondsPerRun { get; init; } = 0.5;
+
+        [CommandOption("--contexts <LIST>")][Description("Transformer KV-cache lengths in samples (default 1024,16384,65536,163840: 64 ms to 10 s at 16 kHz).")]
+        public string Contexts { get; init; } = "1024,16384,65536,163840";
+
+        [CommandOption("--transformer-steps <N>")][Description("Timed Transformer steps at each context; the median is reported (default 3).")]
+        public int TransformerSteps { get; init; } = 3;
+
+        [CommandOption("--memory-seconds <LIST>")][Description("Durations rendered by child `render` processes to measure peak memory (default 10,60; the full check: 10,60,3600; none to skip).")]
+        public string MemorySeconds { get; init; } = "10,60";
+
+        [CommandOption("--memory-preset <NAME>")][Description("Model of the memory renders when no --checkpoint is given (default small).")]
+        public string MemoryPreset { get; init; } = "small";
+
+        [CommandOption("--json <PATH>")][Description("Where to write the JSON result (default artifacts/bench/generate.json).")]
+        public string Json { get; init; } = "artifacts/bench/generate.json";
+
+        public override ValidationResult Validate()
+        {
+            if (Checkpoint is null && !TryNames(Presets, out _, out var bad)) return ValidationResult.Error($"--presets {Presets}: '{bad}' is not one of {string.Join(", ", AudioModelSpec.Presets.Keys)}.");
+            if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
+            if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected cpu, torch or cpu,torch.");
+            if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
+            if (TorchThreads is < 0 or > 1024) return ValidationResult.Error($"--torch-threads {TorchThreads}: must be in 0..1024 (0 = libtorch's default).");
+            if (Runs is < 1 or > 1000) return ValidationResult.Error($"--runs {Runs}: must be in 1..1000.");
+            if (!(SecondsPerRun > 0 && SecondsPerRun <= 600)) return ValidationResult.Error($"--seconds-per-run {SecondsPerRun}: must be in (0, 600].");
+            if (Contexts != "none" && !TryInts(Contexts, 0, 100_000_000, out _)) return ValidationResult.Error($"--contexts {Contexts}: expected a comma-separated list of lengths in 0..100000000, or none.");
+            if (TransformerSteps is < 1 or > 1000) return ValidationResult.Error($"--transformer-steps {TransformerSteps}: must be in 1..1000.");
+            if (MemorySeconds != "none" && !TryDoubles(MemorySeconds, out _)) return ValidationResult.Error($"--memory-seconds {MemorySeconds}: expected a comma-separated list of durations in (0, 86400], or none.");
+            if (!AudioModelSpec.Presets.ContainsKey(MemoryPreset)) return ValidationResult.Error($"--memory-preset {MemoryPreset}: expected one of {string.Join(", ", AudioModelSpec.Presets.Keys)}.");
+            return ValidationResult.Success();
+        }
+
+        public IReadOnlyList<string> PresetList => TryNames(Presets, out var names, out _) ? names : [];
+        public IReadOnlyList<int> StreamList => TryInts(Streams, 1, 4096, out var v) ? v : [];
+        public IReadOnlyList<string> EngineList => TryEngines(Engines, out var v) ? v : [];
+        public IReadOnlyList<int> ContextList => Contexts != "none" && TryInts(Contexts, 0, 100_000_000, out var v) ? v : [];
+        public IReadOnlyList<double> MemorySecondsList => MemorySeconds != "none" && TryDoubles(MemorySeconds, out var v) ? v : [];
+
+        private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        private static bool TryNames(string list, out string[] names, out string? bad)
+        {
+            names = Split(list);
+            bad = names.FirstOrDefault(n => !AudioModelSpec.Presets.ContainsKey(n)) ?? (names.Length == 0 ? list : null);
+            return bad is null;
+        }
+
+        private static bool TryEngines(string list, out string[] engines)
+        {
+            engines = Split(list);
+            return engines.Length > 0 && engines.All(e => e is "cpu" or "torch");
+        }
+
+        private static bool TryInts(string list, int min, int max, out int[] values)
+        {
+            var parts = Split(list);
+            values = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i]) || values[i] < min || values[i] > max) return false;
+            return parts.Length > 0;
+        }
+
+        private static bool TryDoubles(string list, out double[] values)
+        {
+            var parts = Split(list);
+            values = new double[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !(values[i] > 0 && values[i] <= 86_400)) return false;
+            return parts.Length > 0;
+        }
+    }
+
+    /// <summary>Peak memory of a child `render` of <paramref name="Seconds"/>.</summary>
+    public sealed record MemoryRow(string Preset, double Seconds, long PeakMemoryBytes, double RealTimeFactor, double WallSeconds);
+
+    /// <summary>The Mamba that the Transformer is matched to: its per-sample step time and its constant state.</summary>
+    public sealed record MambaReference(string Preset, long Parameters, long StateBytesPerStream,
+        double? CpuEngineSecondsPerSample, double? TorchEngineSecondsPerSample);
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (settings.TorchThreads > 0) set_num_threads(settings.TorchThreads);
+        var device = Startup.ResolveDevice(settings.Device);
+        string torchName = $"torch-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}";
+        var clock = Stopwatch.StartNew();
+        using var checkpointModel = settings.Checkpoint is { } path ? MambaModelCheckpoint.Load(path, CPU) : null;
+        List<(string Name, MambaConfig Config)> models = checkpointModel is not null
+            ? [("checkpoint", checkpointModel.Config)]
+            : settings.PresetList.Select(p => (Name: p, Config: AudioModelSpec.FromPreset(p, Architecture.Mamba).MambaConfig)).ToList();
+
+        // 1. Speed per engine and stream count.
+        var engineRows = new List<EngineBenchmarkRow>();
+        var speed = new Table().AddColumns("engine", "model", "streams", "threads", "samples/s", "per stream", "RTF / stream");
+        void Report(EngineBenchmarkRow r)
+        {
+            engineRows.Add(r);
+            AnsiConsole.WriteLine($"{r.Engine,-9} {r.Preset,-10} {r.Streams,4} streams {r.SamplesPerSecond,10:N0} samples/s  RTF {r.RealTimeFactor:F2}x/stream");
+            speed.AddRow(r.Engine, r.Preset, $"{r.Streams}", $"{r.Threads}", $"{r.SamplesPerSecond:N0}",
+                $"{r.SamplesPerSecondPerStream:N0}", $"{r.RealTimeFactor:F2}x");
+        }
+        foreach (var (name, config) in models)
+        {
+            if (settings.EngineList.Contains("cpu"))
+            {
+                var weights = checkpointModel is not null ? new CpuWeights(checkpointModel) : CpuWeights.Random(config, seed: 1);
+                foreach (int streams in settings.StreamList)
+                    Report(EngineBenchmark.MeasureCpu(name, weights, streams, new CpuEngineOptions(settings.Threads), settings.Runs, settings.SecondsPerRun));
+            }
+            if (settings.EngineList.Contains("torch"))
+            {
+                using var model = checkpointModel is not null ? MambaModelCheckpoint.Load(settings.Checkpoint!, device) : new MambaLM(config, seed: 1);
+                model.to(device);
+                foreach (int streams in settings.StreamList)
+                {
+                    using var engine = new TorchStepEngine(model, streams);
+                    // Small blocks: the reference engine takes milliseconds per step.
+                    Report(EngineBenchmark.Measure(engine, torchName, name, device.type == DeviceType.CPU ? get_num_threads() : 1,
+                        config.ParameterCount * sizeof(float), settings.Runs, settings.SecondsPerRun, blockSamples: 8));
+                }
+            }
+        }
+        speed.Caption("RTF: real-time factor at 16 kHz, audio seconds per wall second; above 1 is faster than real time. " +
+                      string.Join(", ", models.Select(m => $"{m.Name} = d_model {m.Config.DModel} x {m.Config.NLayer} layers")));
+        AnsiConsole.Write(speed);
+
+        // 2. Peak memory against duration, each in a fresh process.
+        var memoryRows = new List<MemoryRow>();
+        if (settings.MemorySecondsList.Count > 0)
+        {
+            var scratch = Directory.CreateTempSubdirectory("mamba-bench-generate-").FullName;
+            try
+            {
+                string memoryModel = settings.Checkpoint ?? Path.Combine(scratch, "model");
+                if (settings.Checkpoint is null)
+                {
+                    using var model = new MambaLM(AudioModelSpec.FromPreset(settings.MemoryPreset, Architecture.Mamba).MambaConfig, seed: 1);
+                    MambaModelCheckpoint.Save(model, memoryModel);
+                }
+                foreach (double seconds in settings.MemorySecondsList)
+                {
+                    var row = MeasureRenderMemory(settings.Checkpoint is null ? settings.MemoryPreset : "checkpoint", memoryModel, seconds,
+                        settings.Threads, Path.Combine(scratch, $"render-{seconds.ToString(CultureInfo.InvariantCulture)}.wav"));
+                    AnsiConsole.WriteLine($"render {seconds} s: peak memory {row.PeakMemoryBytes / 1048576.0:F1} MiB, RTF {row.RealTimeFactor:F2}x");
+                    memoryRows.Add(row);
+                }
+            }
+            finally
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            var memory = new Table().AddColumns("render", "model", "peak memory (VmHWM)", "RTF", "wall time");
+            foreach (var r in memoryRows)
+                memory.AddRow($"{r.Seconds:0.###} s", r.Preset, $"{r.PeakMemoryBytes / 1048576.0:F1} MiB", $"{r.RealTimeFactor:F2}x", $"{r.WallSeconds:F1} s");
+            memory.Caption("each a fresh `render` process: CPU engine, 1 stream");
+            AnsiConsole.Write(memory);
+        }
+
+        // 3. The Transformer baseline against context length, matched to the largest Mamba measured.
+        var (matchName, matchConfig) = models.MaxBy(m => m.Config.ParameterCount);
+        var tconfig = TransformerConfig.Matching(matchConfig.ParameterCount, matchConfig.NLayer);
+        var transformerRows = new List<TransformerStepRow>();
+        var skipped = new List<long>();
+        if (settings.ContextList.Count > 0)
+        {
+            using var transformer = new TransformerLM(tconfig, seed: 1);
+            transformer.to(device);
+            long budget = device.type == DeviceType.CPU ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2 : long.MaxValue;
+            foreach (int contextLength in settings.ContextList)
+            {
+                if (TransformerCache.BytesPerStream(tconfig, contextLength) > budget) { skipped.Add(contextLength); continue; }
+                var row = TransformerStepBenchmark.Measure(transformer, contextLength, streams: 1, settings.TransformerSteps);
+                AnsiConsole.WriteLine($"transformer context {contextLength,7}: {row.SecondsPerSample * 1e3,8:F3} ms/sample, cache {row.CacheBytesPerStream / 1048576.0:F1} MiB/stream");
+                transformerRows.Add(row);
+            }
+        }
+        var cpuRow = engineRows.FirstOrDefault(r => r.Engine == "cpu" && r.Preset == matchName && r.Streams == 1);
+        var torchRow = engineRows.FirstOrDefault(r => r.Engine == torchName && r.Preset == matchName && r.Streams == 1);
+        var mamba = new MambaReference(matchName, matchConfig.ParameterCount, (long)matchConfig.NLayer * matchConfig.StateFloatsPerLayer * sizeof(float),
+            cpuRow is null ? null : 1 / cpuRow.SamplesPerSecond, torchRow is null ? null : 1 / torchRow.SamplesPerSecond);
+        if (transformerRows.Count > 0 || skipped.Count > 0)
+        {
+            var versus = new Table().AddColumns("model at context (samples)", "ms / sample", "state / stream");
+            string Ms(double s) => $"{s * 1e3:F3}";
+            foreach (var r in transformerRows)
+                versus.AddRow($"Transformer at {r.Context:N0} ({r.Context / 16000.0:0.##} s)", Ms(r.SecondsPerSample), $"{r.CacheBytesPerStream / 1048576.0:F1} MiB KV cache");
+            foreach (var s in skipped)
+                versus.AddRow($"Transformer at {s:N0}", "skipped", $"{TransformerCache.BytesPerStream(tconfig, s) / 1048576.0:F1} MiB: > half the memory");
+            if (mamba.CpuEngineSecondsPerSample is { } cpuSeconds)
+                versus.AddRow("Mamba, cpu engine, any context", Ms(cpuSeconds), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
+            if (mamba.TorchEngineSecondsPerSample is { } torchSeconds)
+                versus.AddRow($"Mamba, {torchName} engine, any context", Ms(torchSeconds), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
+            versus.Caption($"1 stream. Transformer d_model {tconfig.DModel} x {tconfig.NLayer}, {tconfig.NHead} heads ({tconfig.ParameterCount:N0} parameters) on {device.type}; " +
+                           $"Mamba {matchName} ({matchConfig.ParameterCount:N0} parameters)");
+            AnsiConsole.Write(versus);
+        }
+
+        JsonReport.Write(settings.Json, new
+        {
+            Machine = MachineInfo.Describe(),
+            Date = DateTime.UtcNow,
+            Device = device.ToString(),
+            SampleRate = EngineBenchmark.SampleRate,
+            Settings = new
+            {
+                Models = models.Select(m => new { m.Name, m.Config.DModel, m.Config.NLayer, Parameters = m.Config.ParameterCount }),
+                Streams = settings.StreamList, Engines = settings.EngineList, settings.Threads, settings.TorchThreads, TorchThreadsUsed = get_num_threads(), settings.Runs, settings.SecondsPerRun,
+                Contexts = settings.ContextList, settings.TransformerSteps, MemorySeconds = settings.MemorySecondsList,
+            },
+            Engines = engineRows,
+            Memory = memoryRows,
+            Transformer = new { Config = tconfig, Parameters = tconfig.ParameterCount, Rows = transformerRows, SkippedContexts = skipped },
+            Mamba = mamba,
+            WallSeconds = clock.Elapsed.TotalSeconds,
+        });
+        return 0;
+    }
+
+    /// <summary>Runs `mamba-audio render` in a child process and reads its peak memory from the JSON sidecar.</summary>
+    private static MemoryRow MeasureRenderMemory(string preset, string checkpoint, double seconds, int threads, string output)
+    {
+        var info = HostProcess("render", "--checkpoint", checkpoint, "--out", output, "--seconds", seconds.ToString(CultureInfo.InvariantCulture),
+            "--engine", "cpu", "--device", "cpu", "--threads", threads.ToString(CultureInfo.InvariantCulture));
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start a render process.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"the render child exited with {process.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
+        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(output)));
+        var root = sidecar.RootElement;
+        return new MemoryRow(preset, seconds, root.GetProperty("PeakMemoryBytes").GetInt64(),
+            root.GetProperty("RealTimeFactor").GetDouble(), root.GetProperty("ElapsedSeconds").GetDouble());
+    }
+
+    /// <summary>This same app (mamba-audio.dll beside this assembly) under the dotnet host, output captured.</summary>
+    internal static ProcessStartInfo HostProcess(params string[] arguments)
+    {
+        string? dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (dotnet is null && Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") dotnet = self;
+        var info = new ProcessStartInfo(dotnet ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll"));
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        return info;
+    }
+}

@@ -1,0 +1,186 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Mamba.Audio.Generation;
+using Mamba.Audio.Host.Console;
+using Mamba.Core.Checkpoints;
+using Mamba.Core.Engines;
+using Mamba.Core.Engines.Cpu;
+using Mamba.Core.Model;
+using Mamba.Core.Sampling;
+using Mamba.Core.Transformer;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mamba.Audio.Host.Commands;
+
+/// <summary>`mamba-audio render`: a Mamba checkpoint in, WAV files out, in constant memory.</summary>
+public sealed class RenderCommand : Command<RenderCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--checkpoint <DIR>")][Description("Mamba checkpoint directory (a train run's best/ or checkpoints/step-N; a run directory means its best/).")]
+        public string Checkpoint { get; init; } = "";
+
+        [CommandOption("--out <FILE>")][Description("WAV file to write; with --takes N, name-take1.wav .. name-takeN.wav beside it.")]
+        public string Out { get; init; } = "";
+
+        [CommandOption("--seconds <S>")][Description("Duration of each take in seconds (default 10; up to 86400: memory does not grow with it).")]
+        public double Seconds { get; init; } = 10;
+
+        [CommandOption("--temperature <T>")][Description("Sampling temperature, 0 = greedy (default 1).")]
+        public float Temperature { get; init; } = 1f;
+
+        [CommandOption("--top-p <P>")][Description("Nucleus sampling mass in (0, 1] (default 1: the full distribution).")]
+        public float TopP { get; init; } = 1f;
+
+        [CommandOption("--seed <N>")][Description("Seed of the first take; take i uses seed + i (default 1). The same seed gives the same file.")]
+        public ulong Seed { get; init; } = 1;
+
+        [CommandOption("--prompt <WAV>")][Description("Continue from this WAV file (any rate and channels; converted to 16 kHz mono).")]
+        public string? Prompt { get; init; }
+
+        [CommandOption("--prompt-seconds <S>")][Description("Use the last S seconds of the prompt (default 4; at most 10 with --prime forward, 600 with --prime step).")]
+        public double PromptSeconds { get; init; } = 4;
+
+        [CommandOption("--prime <HOW>")][Description("How a prompt primes the state: forward (default: one parallel pass of the TorchSharp model; its memory grows with the prompt) or step (CPU engine only: sample by sample through its kernels, constant memory).")]
+        public string Prime { get; init; } = "forward";
+
+        [CommandOption("--takes <N>")][Description("Variations rendered at once, ranked by log-likelihood per sample (default 1; 1..64).")]
+        public int Takes { get; init; } = 1;
+
+        [CommandOption("--engine <NAME>")][Description("auto (default: the CPU engine on the CPU, torch on CUDA), cpu (fused C#) or torch (the reference, on --device).")]
+        public string Engine { get; init; } = "auto";
+
+        [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine runs (the CPU engine and its prompt pass run on the CPU).")]
+        public string Device { get; init; } = "auto";
+
+        [CommandOption("--threads <N>")][Description("CPU engine threads, 0 = every core (default 0); takes are split across them.")]
+        public int Threads { get; init; } = 0;
+
+        [CommandOption("--block <N>")][Description("Samples per block: the file grows and stays valid block by block (default 4096; 64..65536).")]
+        public int Block { get; init; } = RenderRequest.DefaultBlockSamples;
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Checkpoint)) return ValidationResult.Error("--checkpoint is required: a Mamba checkpoint directory.");
+            if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required: the WAV file to write.");
+            if (!(Seconds > 0 && Seconds <= RenderRequest.MaxSeconds)) return ValidationResult.Error($"--seconds {Seconds}: must be in (0, {RenderRequest.MaxSeconds}].");
+            if (!(Temperature >= 0 && Temperature <= 100)) return ValidationResult.Error($"--temperature {Temperature}: must be in [0, 100] (0 = greedy).");
+            if (!(TopP > 0 && TopP <= 1)) return ValidationResult.Error($"--top-p {TopP}: must be in (0, 1].");
+            if (Prime is not ("forward" or "step")) return ValidationResult.Error($"--prime {Prime}: expected forward or step.");
+            double maxPrompt = Prime == "forward" ? 10 : 600;
+            if (!(PromptSeconds > 0 && PromptSeconds <= maxPrompt))
+                return ValidationResult.Error($"--prompt-seconds {PromptSeconds}: must be in (0, {maxPrompt}] with --prime {Prime}" +
+                    (Prime == "forward" ? " (the parallel pass holds every position's activations: about 0.5 GB per second of prompt for the base model; --prime step takes up to 600)." : "."));
+            if (Takes is < 1 or > 64) return ValidationResult.Error($"--takes {Takes}: must be in 1..64.");
+            if (Engine is not ("auto" or "cpu" or "torch")) return ValidationResult.Error($"--engine {Engine}: expected auto, cpu or torch.");
+            if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
+            if (Block is < 64 or > 65536) return ValidationResult.Error($"--block {Block}: must be in 64..65536.");
+            return ValidationResult.Success();
+        }
+
+        public RenderRequest ToRequest(byte[]? prompt) =>
+            new(Seconds, new SamplingSettings(Temperature, TopP, Seed), Takes, prompt, Block);
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var device = Startup.ResolveDevice(settings.Device);
+        bool torchEngine = settings.Engine == "torch" || (settings.Engine == "auto" && device.type == DeviceType.CUDA);
+        if (torchEngine && settings.Prime == "step")
+            throw new ArgumentException("--prime step: the torch engine primes by a parallel forward; use --engine cpu to step the prompt.");
+        string checkpoint = ResolveCheckpoint(settings.Checkpoint);
+        byte[]? prompt = settings.Prompt is { } p ? PromptAudio.ReadLast(p, settings.PromptSeconds) : null;
+        var request = settings.ToRequest(prompt).Validate();
+        var outDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.Out))!;
+        Directory.CreateDirectory(outDirectory);
+
+        // build: the model (on the CPU for the CPU engine, which copies its weights), the engine, the renderer
+        using var model = MambaModelCheckpoint.Load(checkpoint, torchEngine ? device : CPU);
+        using IStepEngine engine = torchEngine
+            ? new TorchStepEngine(model, settings.Takes)
+            : new CpuStepEngine(model, settings.Takes, new CpuEngineOptions(settings.Threads));
+        string engineName = engine is CpuStepEngine cpu ? $"cpu ({cpu.Threads} thread{(cpu.Threads == 1 ? "" : "s")})" : $"torch ({device.type})";
+        var c = model.Config;
+        AnsiConsole.MarkupLineInterpolated(
+            $"[grey]model:[/] Mamba d_model {c.DModel} x {c.NLayer} layers ({c.ParameterCount:N0} parameters) from {checkpoint}; [grey]engine:[/] {engineName}");
+        AnsiConsole.MarkupLine(
+            $"[grey]render:[/] " + Markup.Escape($"{settings.Takes} take(s) of {settings.Seconds:0.###} s, temperature {settings.Temperature}, top-p {settings.TopP}, seed {settings.Seed}" +
+            (prompt is null ? ", from silence" : $", continuing the last {prompt.Length / (double)request.SampleRate:0.###} s of {settings.Prompt}")));
+        // The torch engine's own Prime is the parallel forward; the CPU engine's steps its kernels.
+        var renderer = new Renderer(engine, torchEngine || settings.Prime == "step" ? null : model);
+
+        // run, Ctrl-C stopping between blocks
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // finish the block in flight; the files stay valid
+            stop.Cancel();
+        };
+        System.Console.CancelKeyPress += onCancel;
+        RenderResult result;
+        try
+        {
+            var lastReport = Stopwatch.StartNew();
+            result = renderer.Render(settings.Out, request, progress =>
+            {
+                if (lastReport.Elapsed.TotalSeconds < 2 && progress.SamplesDone < progress.SamplesTotal) return;
+                lastReport.Restart();
+                double done = progress.SamplesDone / (double)progress.SamplesTotal;
+                AnsiConsole.WriteLine(
+                    $"{progress.SamplesDone / (double)progress.SampleRate,9:F1} s of {settings.Seconds:F1} s ({done:P1})  " +
+                    $"RTF {progress.RealTimeFactor:F2}x  elapsed {progress.Elapsed:hh\\:mm\\:ss}  ETA {progress.Remaining:hh\\:mm\\:ss}");
+            }, stop.Token);
+        }
+        finally
+        {
+            System.Console.CancelKeyPress -= onCancel;
+        }
+        long peak = ProcessMemory.PeakBytes();
+
+        // report
+        if (result.Interrupted) AnsiConsole.MarkupLine("[yellow]stopped early: the files hold every block rendered.[/]");
+        var table = new Table().AddColumns("result", "value");
+        table.AddRow("duration", $"{result.Seconds:F2} s per take x {result.Takes.Count}{(result.Interrupted ? " (interrupted)" : "")}");
+        table.AddRow("wall time", $"{result.Elapsed:hh\\:mm\\:ss\\.f}");
+        table.AddRow("real-time factor", $"{result.RealTimeFactor:F2}x (audio seconds per wall second, each take)");
+        table.AddRow("log-likelihood", $"{result.Takes[0].LogLikelihoodPerSample:F4} nats/sample ({result.Takes[0].LogLikelihoodPerSample / Math.Log(2):F4} bits){(result.Takes.Count > 1 ? " (best take)" : "")}");
+        table.AddRow("peak memory", $"{peak / 1048576.0:F0} MiB (VmHWM)");
+        table.AddRow("engine", engineName);
+        AnsiConsole.Write(table);
+        var takes = new Table().AddColumns("rank", "file", "seed", "log-likelihood / sample (nats)", "samples");
+        foreach (var t in result.Takes)
+            takes.AddRow($"{t.Rank}", Markup.Escape(t.Path), $"{t.Seed}", $"{t.LogLikelihoodPerSample:F4}", $"{t.Samples:N0}");
+        AnsiConsole.Write(takes);
+
+        JsonReport.Write(SidecarPath(settings.Out), new
+        {
+            Checkpoint = checkpoint,
+            Config = c,
+            Engine = engineName,
+            settings.Seconds, settings.Temperature, settings.TopP, settings.Seed, settings.Prompt, settings.Prime,
+            PromptSamples = result.PromptSamples,
+            result.SampleRate, result.SamplesPerTake, result.Interrupted,
+            ElapsedSeconds = result.Elapsed.TotalSeconds,
+            result.RealTimeFactor,
+            PeakMemoryBytes = peak,
+            Takes = result.Takes.Select(t => new { t.Rank, t.Path, t.Seed, t.LogLikelihood, t.LogLikelihoodPerSample, t.Samples }),
+        });
+        return 0;
+    }
+
+    /// <summary>name.json beside name.wav: the settings, the ranked takes and the measured figures.</summary>
+    public static string SidecarPath(string output) => Path.ChangeExtension(Path.GetFullPath(output), ".json");
+
+    /// <summary>A checkpoint directory, or a train run directory (its best/); refuses the Transformer baseline.</summary>
+    private static string ResolveCheckpoint(string path)
+    {
+        if (!File.Exists(Path.Combine(path, MambaConfigJson.FileName)) && File.Exists(Path.Combine(path, "best", MambaConfigJson.FileName)))
+            path = Path.Combine(path, "best");
+        if (TransformerCheckpoint.IsTransformerConfig(path))
+            throw new ArgumentException($"--checkpoint {path}: holds the Transformer baseline; render generates with a Mamba checkpoint.");
+        return path;
+    }
+}

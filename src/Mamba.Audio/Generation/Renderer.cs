@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Mamba.Audio.Files;
+using Mamba.Core.Engines;
+using Mamba.Core.Model;
+
+namespace Mamba.Audio.Generation;
+
+/// <summary>
+/// Renders audio from a generation engine into WAV files, block by block: each block is generated
+/// for every take at once (one engine stream per take), decoded from mu-law and appended with
+/// <see cref="Pcm16WavWriter"/>, whose header is valid after every block, so a killed render leaves
+/// playable files holding every whole block written. Buffers are allocated once per render (one
+/// block of classes for every slot, one block of floats): memory does not grow with the duration,
+/// and a block allocates nothing.
+/// </summary>
+/// <remarks>
+/// Takes: take i samples with seed + i. With one take the audio goes straight to the path given;
+/// with several, take i is written as name-seed{seed+i}.wav while it renders, then the files are
+/// renamed name-take1.wav, name-take2.wav, ... in order of log-likelihood per sample (most likely
+/// first). A render stopped by cancellation ranks and renames what it made.
+/// </remarks>
+public sealed class Renderer
+{
+    private readonly IStepEngine engine;
+    private readonly MambaLM? primingModel;
+
+    /// <param name="engine">Used, not owned; needs a free slot per take. Its slots are closed again when a render ends.</param>
+    /// <param name="primingModel">
+    /// The engine's weights as a TorchSharp model: prompts are then primed by one parallel forward of it
+    /// (<see cref="ForwardPriming"/>); null primes through <see cref="IStepEngine.Prime"/>.
+    /// </param>
+    public Renderer(IStepEngine engine, MambaLM? primingModel = null)
+    {
+        this.engine = engine;
+        this.primingModel = primingModel;
+    }
+
+    /// <summary>Renders <paramref name="request"/> to <paramref name="path"/> (or, for several takes, beside it).</summary>
+    /// <param name="progress">Called after every block (on this thread).</param>
+    /// <param name="cancel">Checked between blocks: a cancelled render stops with valid files and <see cref="RenderResult.Interrupted"/>.</param>
+    public RenderResult Render(string path, RenderRequest request, Action<RenderProgress>? progress = null, CancellationToken cancel = default)
+    {
+        request.Validate();
+        int takes = request.Takes;
+        if (engine.Slots - engine.ActiveCount < takes)
+            throw new ArgumentException($"{takes} takes need {takes} free engine slots; the engine has {engine.Slots - engine.ActiveCount}.", nameof(request));
+        var slots = new int[takes];
+        var seeds = new ulong[takes];
+        var files = new string[takes];
+        var writers = new Pcm16WavWriter?[takes];
+        int opened = 0;
+        try
+        {
+            for (int i = 0; i < takes; i++)
+            {
+                seeds[i] = unchecked(request.Sampling.Seed + (ulong)i);
+                slots[i] = engine.Open(request.Sampling with { Seed = seeds[i] });
+                opened++;
+                files[i] = takes == 1 ? path : WorkingPath(path, seeds[i]);
+            }
+            var clock = Stopwatch.StartNew();
+            if (request.Prompt is { } prompt)
+            {
+                if (primingModel is not null) ForwardPriming.Prime(engine, primingModel, slots, prompt);
+                else foreach (int slot in slots) engine.Prime(slot, prompt);
+            }
+            for (int i = 0; i < takes; i++) writers[i] = new Pcm16WavWriter(files[i], request.SampleRate);
+
+            long done = Generate(request, slots, writers!, clock, progress, cancel);
+            var elapsed = clock.Elapsed;
+
+            var made = new RenderedTake[takes];
+            for (int i = 0; i < takes; i++)
+            {
+                writers[i]!.Dispose();
+                made[i] = new RenderedTake(0, files[i], seeds[i], engine.LogLikelihood(slots[i]), engine.SampleCount(slots[i]));
+            }
+            var ranked = Rank(path, made);
+            return new RenderResult(ranked, done, request.Prompt?.Length ?? 0, elapsed, request.SampleRate,
+                Interrupted: done < request.TotalSamples);
+        }
+        finally
+        {
+            foreach (var writer in writers) writer?.Dispose();
+            for (int i = 0; i < opened; i++) engine.Close(slots[i]);
+        }
+    }
+
+    /// <summary>The loop: a block for every take at once, decoded and appended. Returns samples per take written.</summary>
+    private long Generate(RenderRequest request, int[] slots, Pcm16WavWriter[] writers, Stopwatch clock,
+        Action<RenderProgress>? progress, CancellationToken cancel)
+    {
+        int block = request.BlockSamples;
+        long total = request.TotalSamples;
+        var classes = new byte[engine.Slots * block];   // (slots, n) for a block of n: row = slot
+        var pcm = new float[block];
+        long done = 0;
+        while (done < total && !cancel.IsCancellationRequested)
+        {
+            int n = (int)Math.Min(block, total - done);
+            engine.Generate(n, classes);
+            for (int i = 0; i < slots.Length; i++)
+            {
+                var samples = pcm.AsSpan(0, n);
+                MuLaw.Decode(classes.AsSpan(slots[i] * n, n), samples);
+                writers[i].Write(samples);
+            }
+            done += n;
+            progress?.Invoke(new RenderProgress(done, total, clock.Elapsed, request.SampleRate));
+        }
+        return done;
+    }
+
+    /// <summary>Sorts by log-likelihood per sample (descending, empty takes last, ties by seed) and renames to take paths.</summary>
+    private static RenderedTake[] Rank(string path, RenderedTake[] takes)
+    {
+        var order = takes
+            .OrderByDescending(t => double.IsNaN(t.LogLikelihoodPerSample) ? double.NegativeInfinity : t.LogLikelihoodPerSample)
+            .ThenBy(t => t.Seed)
+            .ToArray();
+        for (int r = 0; r < order.Length; r++)
+        {
+            var take = order[r];
+            string final = takes.Length == 1 ? take.Path : TakePath(path, r + 1);
+            if (final != take.Path) File.Move(take.Path, final, overwrite: true);
+            order[r] = take with { Rank = r + 1, Path = final };
+        }
+        return order;
+    }
+
+    /// <summary>name-take{rank}.wav beside <paramref name="path"/> (name.wav): where ranked takes end up.</summary>
+    public static string TakePath(string path, int rank) => Sibling(path, $"-take{rank}");
+
+    /// <summary>name-seed{seed}.wav beside <paramref name="path"/>: a take while it renders (and after a kill).</summary>
+    public static string WorkingPath(string path, ulong seed) => Sibling(path, $"-seed{seed}");
+
+    private static string Sibling(string path, string suffix)
+    {
+        var directory = Path.GetDirectoryName(path) ?? "";
+        var extension = Path.GetExtension(path);
+        return Path.Combine(directory, Path.GetFileNameWithoutExtension(path) + suffix + (extension.Length > 0 ? extension : ".wav"));
+    }
+}
