@@ -56,6 +56,16 @@ public sealed class Trainer
             options.Model.DModel, options.Model.NLayer, corpus.ContentHash, best, lastValidation,
             (previousElapsed + clock.Elapsed).TotalSeconds, TrainOptionsRecord.From(options));
 
+        void RunValidation()
+        {
+            lastValidation = Validate(model, validation, options, device, batchBytes);
+            bool isBest = lastValidation < best;
+            if (isBest) best = lastValidation;
+            metrics.Write(new JsonObject { ["step"] = step, ["val_bits"] = lastValidation, ["best_val_bits"] = best });
+            observer.Validated(new ValidationReport(step, lastValidation, best, isBest));
+            if (isBest) checkpoints.SaveBest(model, optimizer, Snapshot());
+        }
+
         model.Module.train();
         while (step < options.Steps)
         {
@@ -95,16 +105,7 @@ public sealed class Trainer
                 observer.Stepped(new StepReport(step, options.Steps, lossBits, lr, rate, previousElapsed + clock.Elapsed, remaining, fingerprint));
             }
 
-            bool validate = step % options.EvalEvery == 0 || step == options.Steps;
-            if (validate)
-            {
-                lastValidation = Validate(model, validation, options, device, batchBytes);
-                bool isBest = lastValidation < best;
-                if (isBest) best = lastValidation;
-                metrics.Write(new JsonObject { ["step"] = step, ["val_bits"] = lastValidation, ["best_val_bits"] = best });
-                observer.Validated(new ValidationReport(step, lastValidation, best, isBest));
-                if (isBest) checkpoints.SaveBest(model, optimizer, Snapshot());
-            }
+            if (step % options.EvalEvery == 0 || step == options.Steps) RunValidation();
 
             if (step % options.CheckpointEvery == 0 || step == options.Steps)
             {
@@ -117,15 +118,7 @@ public sealed class Trainer
         // Stopped early (Ctrl-C or the time budget): keep what was learned since the last checkpoint.
         if (step < options.Steps && stepsThisRun > 0 && !lastCheckpoint.EndsWith(TrainingCheckpoints.StepName(step), StringComparison.Ordinal))
         {
-            if (double.IsNaN(lastValidation) || step % options.EvalEvery != 0)
-            {
-                lastValidation = Validate(model, validation, options, device, batchBytes);
-                bool isBest = lastValidation < best;
-                if (isBest) best = lastValidation;
-                metrics.Write(new JsonObject { ["step"] = step, ["val_bits"] = lastValidation, ["best_val_bits"] = best });
-                observer.Validated(new ValidationReport(step, lastValidation, best, isBest));
-                if (isBest) checkpoints.SaveBest(model, optimizer, Snapshot());
-            }
+            if (double.IsNaN(lastValidation) || step % options.EvalEvery != 0) RunValidation();
             lastCheckpoint = checkpoints.Save(model, optimizer, Snapshot());
             observer.Checkpointed(step, lastCheckpoint);
         }
