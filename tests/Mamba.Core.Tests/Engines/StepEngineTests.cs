@@ -23,21 +23,31 @@ public class StepEngineTests
         using var model = Create(config, seed);
         using var cpu = new CpuStepEngine(model, streams);
         using var torch = new TorchStepEngine(model, streams);
-        for (int s = 0; s < streams; s++) { cpu.Open(SamplingSettings.Default()); torch.Open(SamplingSettings.Default()); }
+        TeacherForceBoth(torch, cpu, config, steps, every, streams, seed);
+        for (int s = 0; s < streams; s++)
+            Assert.Equal(torch.LogLikelihood(s), cpu.LogLikelihood(s), Math.Abs(torch.LogLikelihood(s)) * 1e-4);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="streams"/> streams on both engines, feeds both the same random tokens
+    /// and checks <paramref name="actual"/>'s logits against <paramref name="expected"/>'s every
+    /// <paramref name="every"/> steps (relative 1e-4).
+    /// </summary>
+    internal static void TeacherForceBoth(IStepEngine expected, IStepEngine actual, MambaConfig config, int steps, int every, int streams, int seed)
+    {
+        for (int s = 0; s < streams; s++) { expected.Open(SamplingSettings.Default()); actual.Open(SamplingSettings.Default()); }
         var tokens = Enumerable.Range(0, streams).Select(s => RandomTokens(seed + s, steps)).ToArray();
         var next = new byte[streams];
-        var cpuLogits = new float[streams * config.VocabSize];
-        var torchLogits = new float[streams * config.VocabSize];
+        var expectedLogits = new float[streams * config.VocabSize];
+        var actualLogits = new float[streams * config.VocabSize];
         for (int t = 0; t < steps; t++)
         {
             for (int s = 0; s < streams; s++) next[s] = tokens[s][t];
             bool check = t % every == every - 1 || t == steps - 1;
-            cpu.TeacherForce(next, check ? cpuLogits : default);
-            torch.TeacherForce(next, check ? torchLogits : default);
-            if (check) ArrayAssert.Close(cpuLogits, torchLogits, 1e-4, $"seed {seed}, {config}, step {t}");
+            expected.TeacherForce(next, check ? expectedLogits : default);
+            actual.TeacherForce(next, check ? actualLogits : default);
+            if (check) ArrayAssert.Close(actualLogits, expectedLogits, 1e-4, $"seed {seed}, {config}, step {t}");
         }
-        for (int s = 0; s < streams; s++)
-            Assert.Equal(torch.LogLikelihood(s), cpu.LogLikelihood(s), Math.Abs(torch.LogLikelihood(s)) * 1e-4);
     }
 
     [Fact]
