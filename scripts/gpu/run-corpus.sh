@@ -1,29 +1,44 @@
 #!/usr/bin/env bash
-# On the GPU host (docs/GPU.md): unpack the published build and .gpu/<corpus>-corpus.tar.xz, run
-# every test executable (CUDA tests included), then train the small Mamba on the host's CPU cores
-# (fused scan; on CUDA the scan is still the reference) and the Transformer baseline of the same
-# size on CUDA, each with a fixed wall-clock budget. The best Mamba checkpoint comes back in $OUT/ship.
-#   usage: run-corpus.sh digits|piano      MAMBA_MINUTES (3), TRANSFORMER_MINUTES (3),
-#          CUDA_PROBE=1 also times Mamba on CUDA for 45 s (the reference scan's speed).
+# On the GPU host (docs/GPU.md): Mamba (ILGPU selective scan) and the Transformer baseline of the
+# same parameter count, both on CUDA, for the small and base presets, each run with the same
+# wall-clock budget and the same schedule, on one full corpus.
+#
+#   usage: scripts/gpu/run-corpus.sh digits|piano
+#   MINUTES (1.5): budget per run.  STEPS (4000): schedule length (a run stops at whichever comes first).
+#   PRESETS ("small base").
+#
+# Inputs (carried paths, in GPU_DIR, default .gpu; scripts/pack-gpu.sh and scripts/corpora/pack-for-gpu.sh make them):
+#   .gpu/mamba-audio-host.tar.xz               the host build
+#   .gpu/NAME-full.tar.xz                      the corpus, or, for a corpus too large for one call:
+#   .gpu/NAME-full.part2.tar.xz + /tmp/stage   part 1 unpacked into /tmp/stage by an earlier call on
+#                                              the same machine (stage-corpus-part.sh); joined and checked here
+# Back in $OUT: NAME-runs.tar.gz (each run's log and metrics.jsonl, the best small Mamba checkpoint
+# under ship/) and the printed summary.
 set -uo pipefail
-name=${1:?usage: run-corpus.sh <corpus name>}
+name=${1:?usage: run-corpus.sh digits|piano}
 OUT=${OUT:-/tmp/out}
-mkdir -p /tmp/g && tar -C /tmp/g -xJf .gpu/mamba-audio-gpu.tar.xz && tar -C /tmp/g -xJf .gpu/$name-corpus.tar.xz
-export LD_LIBRARY_PATH=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__)+"/lib")'):/tmp/g/publish
-P=/tmp/g/publish
-C=/tmp/g/corpus
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $OUT/tests.log
-nproc >> $OUT/tests.log
-cd "$(dirname "$0")/../.." && export MAMBA_AUDIO_REPO=$PWD   # where the tests find samples/wav
-for t in Mamba.Core.Tests Mamba.Audio.Tests Mamba.Audio.Host.Tests; do
-  timeout 400 $P/$t -noColor > /tmp/$t.log 2>&1; echo "$t exit $?" | tee -a $OUT/tests.log; cat /tmp/$t.log >> $OUT/tests.log; grep -E "Total:|\[FAIL\]" /tmp/$t.log
-done
-common="--corpus $C --preset small --crop 2048 --batch 16 --steps 4000 --eval-every 100 --eval-batches 16 --checkpoint-every 500"
-$P/mamba-audio train $common --out /tmp/runs/mamba-small --device cpu --minutes ${MAMBA_MINUTES:-3} > $OUT/$name-mamba-small.log 2>&1
-$P/mamba-audio train $common --out /tmp/runs/tf-small --arch transformer --device cuda --minutes ${TRANSFORMER_MINUTES:-3} > $OUT/$name-transformer-small.log 2>&1
-if [ "${CUDA_PROBE:-0}" = 1 ]; then
-  $P/mamba-audio train --corpus $C --out /tmp/runs/mamba-cuda --preset small --device cuda --crop 2048 --batch 16 --steps 4000 --minutes 0.75 --eval-every 100000 --eval-batches 2 --checkpoint-every 100000 2>&1 | tail -14 >> $OUT/$name-mamba-small.log
+repo="$(cd "$(dirname "$0")/../.." && pwd)"; cd "$repo"
+G=${GPU_DIR:-.gpu}   # where the carried tarballs are
+minutes=${MINUTES:-1.5}; steps=${STEPS:-4000}; presets=${PRESETS:-small base}
+
+mkdir -p /tmp/g /tmp/stage && tar -C /tmp/g -xJf $G/mamba-audio-host.tar.xz || exit 1
+if [[ -f $G/$name-full.tar.xz ]]; then
+  tar -C /tmp/stage -xJf $G/$name-full.tar.xz || exit 1
+else
+  [[ -f /tmp/stage/corpus/audio.bin.00 ]] || { echo "part 1 of $name is not in /tmp/stage: run stage-corpus-part.sh first" >&2; exit 1; }
+  tar -C /tmp/stage -xJf $G/$name-full.part2.tar.xz && scripts/corpora/pack-for-gpu.sh --join /tmp/stage/corpus || exit 1
 fi
-tail -30 $OUT/$name-mamba-small.log; tail -12 $OUT/$name-transformer-small.log
-mkdir -p $OUT/ship && cp /tmp/runs/mamba-small/best/model.safetensors /tmp/runs/mamba-small/best/config.json /tmp/runs/mamba-small/best/training.json $OUT/ship/
-cp /tmp/runs/mamba-small/metrics.jsonl $OUT/$name-mamba-small.metrics.jsonl; cp /tmp/runs/tf-small/metrics.jsonl $OUT/$name-transformer-small.metrics.jsonl
+export LD_LIBRARY_PATH=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__)+"/lib")'):/tmp/g/publish
+P=/tmp/g/publish; C=/tmp/stage/corpus; R=/tmp/runs
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader; nproc
+mkdir -p $R
+for preset in $presets; do
+  for arch in mamba transformer; do
+    run=$name-$arch-$preset
+    $P/mamba-audio train --corpus $C --out $R/$run --preset $preset --arch $arch --device cuda --crop 2048 --batch 16 \
+      --steps $steps --minutes $minutes --eval-every 100 --eval-batches 16 --checkpoint-every 500 > $R/$run.log 2>&1
+    echo "== $run: exit $?"; grep -E "^│ (steps|validation|training speed|time) " $R/$run.log
+  done
+done
+mkdir -p $R/ship && cp $R/$name-mamba-small/best/{model.safetensors,config.json,training.json} $R/ship/ 2>/dev/null
+(cd $R && tar -czf $OUT/$name-runs.tar.gz *.log */metrics.jsonl ship)

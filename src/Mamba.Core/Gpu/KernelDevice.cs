@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -57,15 +58,23 @@ public sealed class KernelDevice : IDisposable
                 throw new ArgumentException($"No ILGPU accelerator for device {device}.");
             int index = Math.Max(0, (int)device.index);
             if (!CudaDevices.TryGetValue(index, out var found))
-                CudaDevices[index] = found = Create(b => b.Cuda(), c => c.CreateCudaAccelerator(index));
+            {
+                // Making the accelerator makes ILGPU's context current; torch's ops need theirs back.
+                torch.cuda.synchronize();
+                var saved = CudaDriver.CurrentContext();
+                try { CudaDevices[index] = found = Create(b => b.Cuda(), c => c.CreateCudaAccelerator(index)); }
+                finally { CudaDriver.SetCurrentContext(saved); }
+            }
             return found;
         }
     }
 
     private static KernelDevice Create(Func<Context.Builder, Context.Builder> devices, Func<Context, Accelerator> accelerator)
     {
-        // Fast32BitOnly: exp and friends use the hardware's fast float paths; the kernels are float32.
-        var context = Context.Create(b => devices(b).Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2));
+        // EnableAlgorithms: the PTX backend's exp comes from ILGPU.Algorithms (without it, the CUDA
+        // compile fails: "ExpF does not have an intrinsic implementation"). Fast32BitOnly: exp uses
+        // the hardware's fast float path; the kernels are float32.
+        var context = Context.Create(b => devices(b).EnableAlgorithms().Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2));
         try { return new KernelDevice(context, accelerator(context)); }
         catch
         {
@@ -74,7 +83,10 @@ public sealed class KernelDevice : IDisposable
         }
     }
 
-    /// <summary>A kernel compiled once per accelerator; <paramref name="load"/> makes it the first time.</summary>
+    /// <summary>
+    /// A kernel compiled once per accelerator; <paramref name="load"/> makes it the first time.
+    /// Call it inside <see cref="Launch"/>: loading a CUDA module needs ILGPU's context current.
+    /// </summary>
     internal TKernel Kernel<TKernel>(Delegate method, Func<Accelerator, TKernel> load) where TKernel : class
     {
         lock (kernels)

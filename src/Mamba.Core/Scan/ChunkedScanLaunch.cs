@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Mamba.Core.Gpu;
 using TorchSharp;
+using View = ILGPU.ArrayView<float>;
 using static TorchSharp.torch;
 
 namespace Mamba.Core.Scan;
@@ -43,17 +44,17 @@ internal sealed class ChunkedScanLaunch
         try
         {
             var acc = device.Accelerator;
-            ArrayView<float> V(Tensor t) => TensorBuffer.View(acc, t, views);
-            var chunkEnds = device.Kernel<Action<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(
-                ChunkedScanKernels.ChunkEnds, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ChunkedScanKernels.ChunkEnds));
-            var chunkStarts = device.Kernel<Action<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(
-                ChunkedScanKernels.ChunkStarts, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ChunkedScanKernels.ChunkStarts));
-            var chunkOutputs = device.Kernel<Action<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(
-                ChunkedScanKernels.ChunkOutputs, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ChunkedScanKernels.ChunkOutputs));
+            View V(Tensor t) => TensorBuffer.View(acc, t, views);
             var (vu, vd, vA, vB, vC) = (V(u), V(delta), V(A), V(B), V(C));
             var (vEnds, vStarts, vSums, vLast, vy) = (V(ends), V(starts), V(deltaSums), V(last), V(y));
             device.Launch(() =>
             {
+                var chunkEnds = device.Kernel<Action<Index1D, ChunkedScanSizes, View, View, View, View, View, View>>(
+                    ChunkedScanKernels.ChunkEnds, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, View, View, View, View, View, View>(ChunkedScanKernels.ChunkEnds));
+                var chunkStarts = device.Kernel<Action<Index1D, ChunkedScanSizes, View, View, View, View, View>>(
+                    ChunkedScanKernels.ChunkStarts, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, View, View, View, View, View>(ChunkedScanKernels.ChunkStarts));
+                var chunkOutputs = device.Kernel<Action<Index1D, ChunkedScanSizes, View, View, View, View, View, View, View>>(
+                    ChunkedScanKernels.ChunkOutputs, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, View, View, View, View, View, View, View>(ChunkedScanKernels.ChunkOutputs));
                 chunkEnds(sizes.ChunkThreads, sizes, vu, vd, vA, vB, vEnds, vSums);
                 chunkStarts(sizes.StateThreads, sizes, vA, vEnds, vSums, vStarts, vLast);
                 chunkOutputs(sizes.ChunkThreads, sizes, vu, vd, vA, vB, vC, vStarts, vy);
@@ -80,13 +81,7 @@ internal sealed class ChunkedScanLaunch
         try
         {
             var acc = device.Accelerator;
-            ArrayView<float> V(Tensor t) => TensorBuffer.View(acc, t, views);
-            var adjointEndsKernel = device.Kernel<Action<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(
-                ChunkedScanKernels.AdjointEnds, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ChunkedScanKernels.AdjointEnds));
-            var adjointStartsKernel = device.Kernel<Action<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(
-                ChunkedScanKernels.AdjointStarts, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ChunkedScanKernels.AdjointStarts));
-            var gradientsKernel = device.Kernel<Action<KernelConfig, ChunkedScanSizes, ChunkedScanOperands, ArrayView<float>, ArrayView<float>, ArrayView<float>, ChunkedScanGradients>>(
-                ChunkedScanKernels.ChunkGradients, a => a.LoadStreamKernel<ChunkedScanSizes, ChunkedScanOperands, ArrayView<float>, ArrayView<float>, ArrayView<float>, ChunkedScanGradients>(ChunkedScanKernels.ChunkGradients));
+            View V(Tensor t) => TensorBuffer.View(acc, t, views);
             var x = new ChunkedScanOperands { U = V(u), Delta = V(delta), A = V(A), B = V(B), C = V(C) };
             var grads = new ChunkedScanGradients { DU = V(du), DDelta = V(dDelta), DAPerChunk = V(dAPerChunk), DBPerWarp = V(dBPerWarp), DCPerWarp = V(dCPerWarp) };
             var (vdy, vStarts, vSums, vEnds, vAdjStarts) = (V(dy), V(starts), V(deltaSums), V(adjointEnds), V(adjointStarts));
@@ -95,6 +90,12 @@ internal sealed class ChunkedScanLaunch
             var config = new KernelConfig((threads + group - 1) / group, group);
             device.Launch(() =>
             {
+                var adjointEndsKernel = device.Kernel<Action<Index1D, ChunkedScanSizes, View, View, View, View, View>>(
+                    ChunkedScanKernels.AdjointEnds, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, View, View, View, View, View>(ChunkedScanKernels.AdjointEnds));
+                var adjointStartsKernel = device.Kernel<Action<Index1D, ChunkedScanSizes, View, View, View, View>>(
+                    ChunkedScanKernels.AdjointStarts, a => a.LoadAutoGroupedStreamKernel<Index1D, ChunkedScanSizes, View, View, View, View>(ChunkedScanKernels.AdjointStarts));
+                var gradientsKernel = device.Kernel<Action<KernelConfig, ChunkedScanSizes, ChunkedScanOperands, View, View, View, ChunkedScanGradients>>(
+                    ChunkedScanKernels.ChunkGradients, a => a.LoadStreamKernel<ChunkedScanSizes, ChunkedScanOperands, View, View, View, ChunkedScanGradients>(ChunkedScanKernels.ChunkGradients));
                 adjointEndsKernel(sizes.ChunkThreads, sizes, x.Delta, x.A, x.C, vdy, vEnds);
                 adjointStartsKernel(sizes.StateThreads, sizes, x.A, vEnds, vSums, vAdjStarts);
                 gradientsKernel(config, sizes, x, vdy, vStarts, vAdjStarts, grads);

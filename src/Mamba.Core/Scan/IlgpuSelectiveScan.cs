@@ -94,10 +94,10 @@ internal sealed class IlgpuScanFunction : autograd.SingleTensorFunction<IlgpuSca
         var dy = grad_output.to(ScalarType.Float32).contiguous();
         var (du, dDelta, dA, dB, dC) = new ChunkedScanLaunch(s[0], s[1], s[2], s[3], s[4]).Backward(dy, s[5], s[6]);
         // One entry per forward argument: u, delta, A, B, C, lastState.
-        return new List<Tensor>
+        return BackwardHandOff.Return(grad_output, new List<Tensor>
         {
             du.MoveToOuterDisposeScope(), dDelta.MoveToOuterDisposeScope(), dA.MoveToOuterDisposeScope(),
             dB.MoveToOuterDisposeScope(), dC.MoveToOuterDisposeScope(), null!,
-        };
+        });
     }
 }
