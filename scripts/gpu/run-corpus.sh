@@ -38,7 +38,8 @@ for preset in $presets; do
     $P/mamba-audio train --corpus $C --out $R/$run --preset $preset --arch $arch --device cuda --crop 2048 --batch 16 \
       --steps $steps --minutes $minutes --eval-every 100 --eval-batches 16 --checkpoint-every 500 > $R/$run.log 2>&1
     echo "== $run: exit $?"; grep -E "^│ (steps|validation|training speed|time) " $R/$run.log
+    # After every run, so that a call cut short still returns what finished.
+    mkdir -p $R/ship && cp $R/$name-mamba-small/best/{model.safetensors,config.json,training.json} $R/ship/ 2>/dev/null
+    (cd $R && tar -czf $OUT/$name-runs.tar.gz *.log */metrics.jsonl ship)
   done
 done
-mkdir -p $R/ship && cp $R/$name-mamba-small/best/{model.safetensors,config.json,training.json} $R/ship/ 2>/dev/null
-(cd $R && tar -czf $OUT/$name-runs.tar.gz *.log */metrics.jsonl ship)
