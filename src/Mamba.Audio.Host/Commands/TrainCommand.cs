@@ -40,6 +40,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--checkpoint-every <N>")][Description("Checkpoint every N steps (default 200).")] public int CheckpointEvery { get; init; } = 200;
         [CommandOption("--keep <K>")][Description("Step checkpoints kept besides best/ (default 3).")] public int Keep { get; init; } = 3;
         [CommandOption("--seed <N>")][Description("Seed for initialisation and data order (default 1).")] public long Seed { get; init; } = 1;
+        [CommandOption("--scan <NAME>")][Description("Mamba's selective scan: auto (default: cpu-fused on the CPU, ilgpu on CUDA), reference, cpu-fused, ilgpu.")] public string Scan { get; init; } = "auto";
         [CommandOption("--resume")][Description("Continue the run in --out from its last checkpoint, exactly.")] public bool Resume { get; init; }
 
         public override ValidationResult Validate()
@@ -60,7 +61,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             spec = spec with { DModel = DModel ?? spec.DModel, NLayer = Layers ?? spec.NLayer };
             return new TrainOptions(Corpus, Out, spec, Crop, Batch, Steps, LearningRate, Warmup, 0.1, WeightDecay, Clip,
                 EvalEvery, EvalBatches, CheckpointEvery, Keep, ReportEvery: 10, Seed, Resume,
-                Minutes is { } m ? TimeSpan.FromMinutes(m) : null);
+                Minutes is { } m ? TimeSpan.FromMinutes(m) : null, Scan);
         }
     }
 

@@ -8,6 +8,7 @@ namespace Mamba.Audio.Training;
 /// <param name="CropLength">Samples per training crop (the context the model learns over).</param>
 /// <param name="Steps">Total optimiser updates; the cosine schedule ends here.</param>
 /// <param name="TimeBudget">Stop early (with a checkpoint) once this much wall time has passed.</param>
+/// <param name="Scan">Mamba's selective scan (<see cref="Mamba.Core.Scan.SelectiveScans.Names"/>); "auto" picks the fastest for the device.</param>
 public sealed record TrainOptions(
     string Corpus,
     string Output,
@@ -27,4 +28,5 @@ public sealed record TrainOptions(
     int ReportEvery = 10,
     long Seed = 1,
     bool Resume = false,
-    TimeSpan? TimeBudget = null);
+    TimeSpan? TimeBudget = null,
+    string Scan = "auto");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Mamba.Audio.Corpora;
 using Mamba.Audio.Models;
+using Mamba.Core.Scan;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Devices;
 using Mamba.Core.Training;
@@ -33,6 +34,8 @@ public sealed class Trainer
         var checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast);
         var (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
         using var _model = model;
+        // The scan changes speed, not the model: it is not part of what a resumed run must match.
+        model.Mamba?.UseScan(SelectiveScans.Resolve(options.Scan, device));
         using var _optimizer = optimizer;
         long step = state?.Step ?? 0;
         double best = state?.BestValidationBits ?? double.PositiveInfinity;

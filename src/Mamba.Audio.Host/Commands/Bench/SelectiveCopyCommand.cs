@@ -26,7 +26,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         [CommandOption("--lr <RATE>")][Description("Peak learning rate (AdamW, warm-up then cosine).")] public double? LearningRate { get; init; }
         [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
         [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
-        [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
+        [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused, ilgpu (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
         [CommandOption("--json <PATH>")][Description("Where to write the JSON result (default artifacts/bench/selective-copy.json).")] public string Json { get; init; } = "artifacts/bench/selective-copy.json";
 
         public override ValidationResult Validate()
