@@ -12,7 +12,8 @@
 #   .gpu/NAME-full.part1.tar.xz  corpus/index.json, corpus/manifest.json, corpus/audio.bin.00,
 #                                corpus/audio.bin.sha256 (sha256sum line of the whole audio.bin)
 #   .gpu/NAME-full.part2.tar.xz  corpus/audio.bin.01
-# (audio.bin cut in two with `split -n 2`). Unpack both into one folder, then --join concatenates
+# (audio.bin cut in two: SPLIT_PERCENT, default 50, of its bytes in part 1; 80 makes part 2 small
+# enough to travel beside the host build with the test executables, as in the recorded runs). Unpack both into one folder, then --join concatenates
 # the halves and checks the result against audio.bin.sha256: on a match it becomes audio.bin and
 # the halves are deleted; otherwise nothing is written and the exit status is 1.
 # Tar entries are sorted, owned by 0:0, mode 644 and dated 1970: the tarballs depend only on the corpus.
@@ -61,7 +62,9 @@ for name in "${names[@]}"; do
     part="$stage/$name/corpus"; mkdir -p "$part"
     cp "$src/index.json" "$src/manifest.json" "$part/"
     (cd "$src" && sha256sum audio.bin) > "$part/audio.bin.sha256"
-    split -n 2 -d -a 2 "$src/audio.bin" "$part/audio.bin."
+    bytes=$(stat -c %s "$src/audio.bin"); first=$((bytes * ${SPLIT_PERCENT:-50} / 100))
+    head -c "$first" "$src/audio.bin" > "$part/audio.bin.00"
+    tail -c +$((first + 1)) "$src/audio.bin" > "$part/audio.bin.01"
     pack "$stage/$name" ".gpu/$name-full.part1.tar.xz" \
       corpus/index.json corpus/manifest.json corpus/audio.bin.00 corpus/audio.bin.sha256
     pack "$stage/$name" ".gpu/$name-full.part2.tar.xz" corpus/audio.bin.01
