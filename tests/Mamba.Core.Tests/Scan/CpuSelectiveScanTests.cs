@@ -6,27 +6,6 @@ namespace Mamba.Core.Tests.Scan;
 
 public class CpuSelectiveScanTests
 {
-    /// <summary>y, the gradient of every operand for loss = sum(y * w), and h_l.</summary>
-    private sealed record ScanResult(Tensor Y, Dictionary<string, Tensor> Grads, Tensor LastState);
-
-    private static ScanResult RunWithGrads(ISelectiveScan scan, ScanInputs x, Tensor w)
-    {
-        var last = zeros(new long[] { x.U.shape[0], x.U.shape[1], x.A.shape[1] }, x.U.dtype);
-        var y = scan.Forward(x.U, x.Delta, x.A, x.B, x.C, x.D, x.Z, last);
-        y.backward(new[] { w.to(y.dtype) });
-        var grads = x.Named().ToDictionary(p => p.Name, p => p.Tensor.grad!.clone());
-        foreach (var (_, t) in x.Named()) t.grad!.zero_();
-        return new ScanResult(y.detach(), grads, last);
-    }
-
-    private static void AssertSame(ScanResult actual, ScanResult expected, double tolerance, string context)
-    {
-        ScanAssert.Close("y", actual.Y, expected.Y, tolerance, context);
-        ScanAssert.Close("lastState", actual.LastState, expected.LastState, tolerance, context);
-        foreach (var (name, g) in expected.Grads)
-            ScanAssert.Close($"d{name}", actual.Grads[name], g, tolerance, context);
-    }
-
     [Theory]
     [InlineData(2, 3, 16, 100, true)]     // l crosses one chunk boundary, not a multiple of 64
     [InlineData(2, 13, 16, 130, false)]   // d_in not a multiple of 8, no gate
@@ -44,15 +23,15 @@ public class CpuSelectiveScanTests
         var w = randn(new long[] { b, dIn, l }, generator: new Generator((ulong)seed + 1));
 
         // Ground truth: the reference in float64 on the same (float32-valued) inputs.
-        var truth = RunWithGrads(ReferenceSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
-        var fused32 = RunWithGrads(CpuSelectiveScan.Instance, x32, w);
-        AssertSame(fused32, truth, 1e-4, context + ", float32 fused vs float64 reference");
+        var truth = ScanResult.Run(ReferenceSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
+        var fused32 = ScanResult.Run(CpuSelectiveScan.Instance, x32, w);
+        fused32.AssertCloseTo(truth, 1e-4, context + ", float32 fused vs float64 reference");
 
-        var fused64 = RunWithGrads(CpuSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
-        AssertSame(fused64, truth, 1e-10, context + ", float64 fused vs float64 reference");
+        var fused64 = ScanResult.Run(CpuSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
+        fused64.AssertCloseTo(truth, 1e-10, context + ", float64 fused vs float64 reference");
 
-        var ref32 = RunWithGrads(ReferenceSelectiveScan.Instance, x32, w);
-        AssertSame(fused32, ref32, 1e-4, context + ", float32 fused vs float32 reference");
+        var ref32 = ScanResult.Run(ReferenceSelectiveScan.Instance, x32, w);
+        fused32.AssertCloseTo(ref32, 1e-4, context + ", float32 fused vs float32 reference");
     }
 
     [Fact]
@@ -198,13 +177,13 @@ public class CpuSelectiveScanTests
             x.Z![0, 0] = 80 * x.Z[0, 0];                                      // silu far out on both sides
         }
         var w = randn(new long[] { b, dIn, l }, generator: new Generator((ulong)seed + 1));
-        var fused = RunWithGrads(CpuSelectiveScan.Instance, x, w);
+        var fused = ScanResult.Run(CpuSelectiveScan.Instance, x, w);
         ScanAssert.AllFinite("y", fused.Y, context);
         ScanAssert.AllFinite("lastState", fused.LastState, context);
         foreach (var (name, g) in fused.Grads) ScanAssert.AllFinite($"d{name}", g, context);
 
-        var truth = RunWithGrads(ReferenceSelectiveScan.Instance, x.To(ScalarType.Float64), w);
-        AssertSame(fused, truth, 1e-4, context);
+        var truth = ScanResult.Run(ReferenceSelectiveScan.Instance, x.To(ScalarType.Float64), w);
+        fused.AssertCloseTo(truth, 1e-4, context);
     }
 
     [Fact]

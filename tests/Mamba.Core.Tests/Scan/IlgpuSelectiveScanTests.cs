@@ -12,31 +12,6 @@ namespace Mamba.Core.Tests.Scan;
 /// </summary>
 public class IlgpuSelectiveScanTests
 {
-    private sealed record ScanResult(Tensor Y, Dictionary<string, Tensor> Grads, Tensor LastState);
-
-    private static ScanResult RunWithGrads(ISelectiveScan scan, ScanInputs x, Tensor w)
-    {
-        var last = zeros(new long[] { x.U.shape[0], x.U.shape[1], x.A.shape[1] }, x.U.dtype, x.U.device);
-        var y = scan.Forward(x.U, x.Delta, x.A, x.B, x.C, x.D, x.Z, last);
-        y.backward(new[] { w.to(y.dtype).to(y.device) });
-        var grads = x.Named().ToDictionary(p => p.Name, p => p.Tensor.grad!.cpu().clone());
-        foreach (var (_, t) in x.Named()) t.grad!.zero_();
-        return new ScanResult(y.detach().cpu(), grads, last.cpu());
-    }
-
-    private static void AssertSame(ScanResult actual, ScanResult expected, double tolerance, string context)
-    {
-        ScanAssert.Close("y", actual.Y, expected.Y, tolerance, context);
-        ScanAssert.Close("lastState", actual.LastState, expected.LastState, tolerance, context);
-        foreach (var (name, g) in expected.Grads)
-            ScanAssert.Close($"d{name}", actual.Grads[name], g, tolerance, context);
-    }
-
-    private static ScanInputs OnDevice(ScanInputs x, Device device) => new(Leaf(x.U, device), Leaf(x.Delta, device),
-        Leaf(x.A, device), Leaf(x.B, device), Leaf(x.C, device), Leaf(x.D, device), x.Z is null ? null : Leaf(x.Z, device));
-
-    private static Tensor Leaf(Tensor t, Device device) => t.detach().to(device).clone().requires_grad_(true);
-
     internal static void CompareWithReference(Device device, int b, int dIn, int n, int l, bool withZ, double? deltaMax = null)
     {
         long seed = ScanInputs.FreshSeed();
@@ -44,9 +19,9 @@ public class IlgpuSelectiveScanTests
         using var scope = NewDisposeScope();
         var x32 = ScanInputs.Random(seed, b, dIn, n, l, withZ, deltaMax: deltaMax);
         var w = randn(new long[] { b, dIn, l }, generator: new Generator((ulong)seed + 1));
-        var truth = RunWithGrads(ReferenceSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
-        var kernels = RunWithGrads(IlgpuSelectiveScan.Instance, OnDevice(x32, device), w);
-        AssertSame(kernels, truth, 1e-4, context + ", ilgpu float32 vs reference float64");
+        var truth = ScanResult.Run(ReferenceSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
+        var kernels = ScanResult.Run(IlgpuSelectiveScan.Instance, x32.On(device), w);
+        kernels.AssertCloseTo(truth, 1e-4, context + ", ilgpu float32 vs reference float64");
     }
 
     [Theory]

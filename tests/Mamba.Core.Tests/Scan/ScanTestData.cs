@@ -1,3 +1,4 @@
+using Mamba.Core.Scan;
 using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,10 +23,16 @@ internal sealed record ScanInputs(Tensor U, Tensor Delta, Tensor A, Tensor B, Te
     }
 
     /// <summary>Detached copies in <paramref name="dtype"/>, requiring grad.</summary>
-    public ScanInputs To(ScalarType dtype) => new(Leaf(U, dtype), Leaf(Delta, dtype), Leaf(A, dtype), Leaf(B, dtype),
-        Leaf(C, dtype), Leaf(D, dtype), Z is null ? null : Leaf(Z, dtype));
+    public ScanInputs To(ScalarType dtype) => Map(t => t.to(dtype));
 
-    private static Tensor Leaf(Tensor t, ScalarType dtype) => t.detach().to(dtype).clone().requires_grad_(true);
+    /// <summary>Detached copies on <paramref name="device"/>, requiring grad.</summary>
+    public ScanInputs On(Device device) => Map(t => t.to(device));
+
+    private ScanInputs Map(Func<Tensor, Tensor> convert)
+    {
+        Tensor Leaf(Tensor t) => convert(t.detach()).clone().requires_grad_(true);
+        return new(Leaf(U), Leaf(Delta), Leaf(A), Leaf(B), Leaf(C), Leaf(D), Z is null ? null : Leaf(Z));
+    }
 
     /// <summary>
     /// Realistic Mamba operands: u ~ N(0,1), delta = softplus(N(-4,1)) (about 0.001..0.1),
@@ -51,6 +58,30 @@ internal sealed record ScanInputs(Tensor U, Tensor Delta, Tensor A, Tensor B, Te
 
     /// <summary>A seed that differs from run to run; every failure message prints it.</summary>
     public static long FreshSeed() => System.Random.Shared.NextInt64(1, int.MaxValue);
+}
+
+/// <summary>y, the gradient of every operand for loss = sum(y * w), and h_l, all copied to the CPU.</summary>
+internal sealed record ScanResult(Tensor Y, Dictionary<string, Tensor> Grads, Tensor LastState)
+{
+    /// <summary>Runs <paramref name="scan"/> on <paramref name="x"/> (on its device) with autograd; leaves the inputs' grads zero.</summary>
+    public static ScanResult Run(ISelectiveScan scan, ScanInputs x, Tensor w)
+    {
+        var last = zeros(new long[] { x.U.shape[0], x.U.shape[1], x.A.shape[1] }, x.U.dtype, x.U.device);
+        var y = scan.Forward(x.U, x.Delta, x.A, x.B, x.C, x.D, x.Z, last);
+        y.backward(new[] { w.to(y.dtype).to(y.device) });
+        var grads = x.Named().ToDictionary(p => p.Name, p => p.Tensor.grad!.cpu().clone());
+        foreach (var (_, t) in x.Named()) t.grad!.zero_();
+        return new ScanResult(y.detach().cpu(), grads, last.cpu());
+    }
+
+    /// <summary>Asserts y, h_l and every gradient within <paramref name="tolerance"/> of <paramref name="expected"/>'s.</summary>
+    public void AssertCloseTo(ScanResult expected, double tolerance, string context)
+    {
+        ScanAssert.Close("y", Y, expected.Y, tolerance, context);
+        ScanAssert.Close("lastState", LastState, expected.LastState, tolerance, context);
+        foreach (var (name, g) in expected.Grads)
+            ScanAssert.Close($"d{name}", Grads[name], g, tolerance, context);
+    }
 }
 
 /// <summary>Error statistics between two tensors, printed before asserting.</summary>
