@@ -56,6 +56,41 @@ public class IlgpuSelectiveScanTests
     }
 
     [Fact]
+    public void IlgpuScan_BackwardOnAnotherThread_KeepsNoTensorsAlive()
+    {
+        // On CUDA, libtorch runs backward on its own device thread, outside any dispose scope; the
+        // tensors handed across there must not wait for the garbage collector (they held GPU memory
+        // until the base preset ran out of it). One long-lived thread plays libtorch's here.
+        using var scope = NewDisposeScope();
+        var x = ScanInputs.Random(ScanInputs.FreshSeed(), 2, 8, 4, 40, false);
+        using var work = new System.Collections.Concurrent.BlockingCollection<Tensor>();
+        using var live = new System.Collections.Concurrent.BlockingCollection<long>();
+        var thread = new Thread(() =>
+        {
+            foreach (var loss in work.GetConsumingEnumerable())
+            {
+                loss.backward();
+                live.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            }
+        });
+        thread.Start();
+        var counts = new List<long>();
+        for (int call = 0; call < 5; call++)
+        {
+            Tensor loss;
+            using (NewDisposeScope())
+                loss = IlgpuSelectiveScan.Instance.Forward(x.U, x.Delta, x.A, x.B, x.C, x.D, null).sum().MoveToOuterDisposeScope();
+            work.Add(loss, TestContext.Current.CancellationToken);
+            counts.Add(live.Take(TestContext.Current.CancellationToken));
+            loss.Dispose();
+        }
+        work.CompleteAdding();
+        thread.Join();
+        // At most one backward's hand-over stays alive on the thread (5 gradients), however many run.
+        Assert.True(counts.All(c => c <= 5), $"tensors alive on the backward thread after each call: {string.Join(", ", counts)}");
+    }
+
+    [Fact]
     public void IlgpuScan_RefusesWhatItCannotRun()
     {
         using var scope = NewDisposeScope();
