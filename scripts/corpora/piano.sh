@@ -9,7 +9,7 @@
 # dropped) so the whole arrangement plays on the grand piano. --tempos renders extra versions at
 # other tempos (percent; the default 100 renders each piece once). Files are PIECE__tTEMPO.wav in
 # OUT_DIR/piano/wav, and `--group-by '^(.+)__'` keeps all versions of a piece in one split.
-# --samples also writes two 50-second excerpts to samples/wav/piano.
+# --samples also writes two 20-second excerpts to samples/wav/piano.
 # MAMBA_AUDIO overrides how the CLI is run (default: dotnet run on src/Mamba.Audio.Host, Release).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -64,8 +64,8 @@ echo "piano: $n files, $minutes minutes in $wav (rendered in $((SECONDS - gen_st
 
 if [[ $samples == 1 ]]; then
   dest="$repo/samples/wav/piano"; rm -rf "$dest"; mkdir -p "$dest"
-  sox -V1 -D "$wav/playmidi-bach-invention-01__t100.wav" "$dest/bach-invention-01.wav" trim 0 50
-  sox -V1 -D "$wav/openmsx-tttheme2__t100.wav" "$dest/openmsx-tttheme2.wav" trim 0 50
+  sox -V1 -D "$wav/playmidi-bach-invention-01__t100.wav" "$dest/bach-invention-01.wav" trim 0 20
+  sox -V1 -D "$wav/openmsx-tttheme2__t100.wav" "$dest/openmsx-tttheme2.wav" trim 0 20
   echo "samples: $(ls "$dest" | wc -l) excerpts in $dest"
 fi
 

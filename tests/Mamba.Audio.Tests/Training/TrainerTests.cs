@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mamba.Audio.Corpora;
 using Mamba.Audio.Models;
 using Mamba.Audio.Tests.Support;
 using Mamba.Audio.Training;
@@ -6,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Mamba.Audio.Tests.Training;
 
-public class TrainerTests
+public class TrainerTests(ITestOutputHelper output)
 {
     /// <summary>Records reports and can stop the run at a given step, as Ctrl-C would.</summary>
     private sealed class Recorder(long stopAt = long.MaxValue) : ITrainingObserver
@@ -34,12 +35,20 @@ public class TrainerTests
     [Fact]
     public void TinyModel_LearnsBelowTheUnigramEntropy_OnSampleSpeech()
     {
+        using (var corpus = AudioCorpus.Open(SampleCorpus.Digits))
+        {
+            var m = corpus.Manifest;
+            output.WriteLine($"samples/wav/digits: train {m.Files.Train} clips, {m.Groups.Train} voices; validation {m.Files.Validation} clips, {m.Groups.Validation} voices");
+            Assert.True(m.Groups.Validation >= 2, $"validation should hold out at least 2 voices, holds {m.Groups.Validation}");
+        }
         using var folder = new TempFolder();
         var recorder = new Recorder();
-        var result = Trainer.Run(Tiny(folder.Path, 300, TestSeed.Fresh()) with { CheckpointEvery = 100 }, CPU, recorder, TestContext.Current.CancellationToken);
+        int seed = TestSeed.Fresh();
+        var result = Trainer.Run(Tiny(folder.Path, 300, seed) with { CheckpointEvery = 100 }, CPU, recorder, TestContext.Current.CancellationToken);
+        output.WriteLine($"seed {seed}: best validation {result.BestValidationBits:F3} bits/sample, unigram entropy {result.UnigramEntropyBits:F3}, margin {result.UnigramEntropyBits - result.BestValidationBits:F3}");
         Assert.Equal(300, result.Step);
         Assert.True(result.BestValidationBits < result.UnigramEntropyBits - 0.5,
-            $"validation {result.BestValidationBits:F3} bits/sample is not clearly below the unigram entropy {result.UnigramEntropyBits:F3}");
+            $"seed {seed}: validation {result.BestValidationBits:F3} bits/sample is not clearly below the unigram entropy {result.UnigramEntropyBits:F3}");
         Assert.True(File.Exists(Path.Combine(folder.Path, "loss.png")), "the loss curve is drawn");
         Assert.True(Directory.Exists(Path.Combine(folder.Path, "best")), "the best checkpoint is kept");
         Assert.Equal(2, new TrainingCheckpoints(folder.Path, 2).StepDirectories().Count);
