@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mamba.Core.Benchmarking;
 using Mamba.Core.Engines.Cpu;
 using Mamba.Core.Model;
 using Mamba.Core.Sampling;
@@ -91,8 +92,7 @@ public static class EngineBenchmark
             } while (clock.Elapsed.TotalSeconds < secondsPerRun);
             rates[r] = samples / clock.Elapsed.TotalSeconds;
         }
-        Array.Sort(rates);
-        double median = runs % 2 == 1 ? rates[runs / 2] : (rates[runs / 2 - 1] + rates[runs / 2]) / 2;
+        double median = Timing.Median(rates);
         var c = engine.Config;
         return new EngineBenchmarkRow(engineName, preset, c.DModel, c.NLayer, streams, threads,
             median, median / streams, median / streams / SampleRate, weightBytes, runs);

@@ -32,8 +32,11 @@ internal sealed class ChunkedScanLaunch
 
     private Tensor ChunkTensor() => empty(new long[] { sizes.Batch, sizes.Chunks, sizes.N, sizes.DIn }, ScalarType.Float32, u.device);
 
-    /// <summary>y (b, l, d_in), h_l (b, n, d_in), and what the backward needs: chunk start states and delta sums.</summary>
-    public (Tensor Y, Tensor Last, Tensor Starts, Tensor DeltaSums) Forward()
+    /// <summary>
+    /// y (b, l, d_in) and what the backward needs: chunk start states and delta sums.
+    /// <paramref name="lastState"/>, when given, receives h_l in the interface's layout (b, d_in, n).
+    /// </summary>
+    public (Tensor Y, Tensor Starts, Tensor DeltaSums) Forward(Tensor? lastState)
     {
         var y = empty_like(u);
         var ends = ChunkTensor();
@@ -64,7 +67,9 @@ internal sealed class ChunkedScanLaunch
         {
             foreach (var v in views) v.Dispose();
         }
-        return (y, last, starts, deltaSums);
+        if (lastState is not null)
+            using (no_grad()) lastState.copy_(last.transpose(1, 2));
+        return (y, starts, deltaSums);
     }
 
     /// <summary>Gradients in the kernels' layout: du, ddelta (b, l, d_in); dA (d_in, n); dB, dC (b, l, n).</summary>

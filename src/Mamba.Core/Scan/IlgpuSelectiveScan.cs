@@ -40,15 +40,9 @@ public sealed class IlgpuSelectiveScan : ISelectiveScan
             var a = A.contiguous();
             bool needsGrad = is_grad_enabled() &&
                 (u.requires_grad || delta.requires_grad || A.requires_grad || B.requires_grad || C.requires_grad);
-            Tensor yT;
-            if (needsGrad) yT = IlgpuScanFunction.apply(uT, deltaT, a, BT, CT, lastState);
-            else
-            {
-                var (yk, last, _, _) = new ChunkedScanLaunch(uT, deltaT, a, BT, CT).Forward();
-                yT = yk;
-                if (lastState is not null)
-                    using (no_grad()) lastState.copy_(last.transpose(1, 2));
-            }
+            var yT = needsGrad
+                ? IlgpuScanFunction.apply(uT, deltaT, a, BT, CT, lastState)
+                : new ChunkedScanLaunch(uT, deltaT, a, BT, CT).Forward(lastState).Y;
             y = yT.transpose(1, 2);
         }
         y = y + u * D.unsqueeze(-1);
@@ -80,9 +74,7 @@ internal sealed class IlgpuScanFunction : autograd.SingleTensorFunction<IlgpuSca
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var (u, delta, A, B, C) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (Tensor)vars[4]);
-        var (y, last, starts, deltaSums) = new ChunkedScanLaunch(u, delta, A, B, C).Forward();
-        if (vars[5] is Tensor lastState)
-            using (no_grad()) lastState.copy_(last.transpose(1, 2));
+        var (y, starts, deltaSums) = new ChunkedScanLaunch(u, delta, A, B, C).Forward(vars[5] as Tensor);
         ctx.save_for_backward(new List<Tensor> { u, delta, A, B, C, starts, deltaSums });
         return y;
     }

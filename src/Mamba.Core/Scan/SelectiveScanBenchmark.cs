@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mamba.Core.Benchmarking;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -95,14 +96,6 @@ public static class SelectiveScanBenchmark
         // (PGO) code only after some tens of calls; until then a forward is about 3x slower.
         var warm = Stopwatch.StartNew();
         for (int calls = 0; calls < 3 || (calls < 60 && warm.Elapsed.TotalSeconds < 2); calls++) Run();
-        var times = new double[runs];
-        for (int i = 0; i < runs; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            Run();
-            times[i] = sw.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return runs % 2 == 1 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+        return Timing.MedianSeconds(runs, Run);
     }
 }

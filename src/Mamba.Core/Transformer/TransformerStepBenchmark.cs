@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Mamba.Core.Benchmarking;
 using static TorchSharp.torch;
 
 namespace Mamba.Core.Transformer;
@@ -38,15 +38,7 @@ public static class TransformerStepBenchmark
         }
 
         Step();   // warm-up
-        var times = new double[steps];
-        for (int i = 0; i < steps; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            Step();
-            times[i] = clock.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        double median = steps % 2 == 1 ? times[steps / 2] : (times[steps / 2 - 1] + times[steps / 2]) / 2;
+        double median = Timing.MedianSeconds(steps, Step);
         return new TransformerStepRow(context, streams, median, median / streams,
             TransformerCache.BytesPerStream(model.Config, context), steps);
     }
