@@ -1,6 +1,6 @@
 using Mamba.Audio.Host.Commands;
 using Mamba.Audio.Host.Commands.Bench;
-using Mamba.Audio.Host.Console;
+using Mamba.Audio.Host.Terminal;
 using Spectre.Console.Cli;
 
 namespace Mamba.Audio.Host;

@@ -1,17 +1,17 @@
+using Mamba.Training.Checkpoints;
+using Mamba.Training.Engines;
 using System.ComponentModel;
 using System.Diagnostics;
 using Mamba.Audio.Generation;
-using Mamba.Audio.Host.Console;
+using Mamba.Audio.Host.Terminal;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Engines;
 using Mamba.Core.Engines.Cpu;
 using Mamba.Core.Model;
 using Mamba.Core.Sampling;
-using Mamba.Core.Transformer;
+using Mamba.Training.Transformer;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Mamba.Audio.Host.Commands;
 
@@ -38,22 +38,22 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--seed <N>")][Description("Seed of the first take; take i uses seed + i (default 1). The same seed gives the same file.")]
         public ulong Seed { get; init; } = 1;
 
-        [CommandOption("--prompt <WAV>")][Description("Continue from this WAV file (any rate and channels; converted to 16 kHz mono).")]
+        [CommandOption("--prompt <WAV>")][Description("Continue from this WAV file (any rate and channels; converted to mono at the model's rate).")]
         public string? Prompt { get; init; }
 
-        [CommandOption("--prompt-seconds <S>")][Description("Use the last S seconds of the prompt (default 4; at most 10 with --prime forward, 600 with --prime step).")]
+        [CommandOption("--prompt-seconds <S>")][Description("Use the last S seconds of the prompt (default 4; at most 600, or 10 with --prime forward).")]
         public double PromptSeconds { get; init; } = 4;
 
-        [CommandOption("--prime <HOW>")][Description("How a prompt primes the state: forward (default: one parallel pass of the TorchSharp model; its memory grows with the prompt) or step (CPU engine only: sample by sample through its kernels, constant memory).")]
-        public string Prime { get; init; } = "forward";
+        [CommandOption("--prime <HOW>")][Description("How a prompt primes the state: auto (default: step on the CPU engine, forward on torch), step (CPU engine: sample by sample through its kernels, constant memory, no libtorch) or forward (one parallel pass of the TorchSharp model, which loads libtorch; its memory grows with the prompt).")]
+        public string Prime { get; init; } = "auto";
 
         [CommandOption("--takes <N>")][Description("Variations rendered at once, ranked by log-likelihood per sample (default 1; 1..64).")]
         public int Takes { get; init; } = 1;
 
-        [CommandOption("--engine <NAME>")][Description("auto (default: the CPU engine on the CPU, torch on CUDA), cpu (fused C#) or torch (the reference, on --device).")]
+        [CommandOption("--engine <NAME>")][Description("auto (default: cpu), cpu (the fused C# engine of Mamba.Core; libtorch is never loaded) or torch (the TorchSharp reference, on --device).")]
         public string Engine { get; init; } = "auto";
 
-        [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine runs (the CPU engine and its prompt pass run on the CPU).")]
+        [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine runs (ignored by the CPU engine).")]
         public string Device { get; init; } = "auto";
 
         [CommandOption("--threads <N>")][Description("CPU engine threads, 0 = every core (default 0); takes are split across them.")]
@@ -69,48 +69,51 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             if (!(Seconds > 0 && Seconds <= RenderRequest.MaxSeconds)) return ValidationResult.Error($"--seconds {Seconds}: must be in (0, {RenderRequest.MaxSeconds}].");
             if (!(Temperature >= 0 && Temperature <= 100)) return ValidationResult.Error($"--temperature {Temperature}: must be in [0, 100] (0 = greedy).");
             if (!(TopP > 0 && TopP <= 1)) return ValidationResult.Error($"--top-p {TopP}: must be in (0, 1].");
-            if (Prime is not ("forward" or "step")) return ValidationResult.Error($"--prime {Prime}: expected forward or step.");
-            double maxPrompt = Prime == "forward" ? 10 : 600;
-            if (!(PromptSeconds > 0 && PromptSeconds <= maxPrompt))
-                return ValidationResult.Error($"--prompt-seconds {PromptSeconds}: must be in (0, {maxPrompt}] with --prime {Prime}" +
-                    (Prime == "forward" ? " (the parallel pass holds every position's activations: about 0.5 GB per second of prompt for the base model; --prime step takes up to 600)." : "."));
-            if (Takes is < 1 or > 64) return ValidationResult.Error($"--takes {Takes}: must be in 1..64.");
+            if (Prime is not ("auto" or "forward" or "step")) return ValidationResult.Error($"--prime {Prime}: expected auto, forward or step.");
             if (Engine is not ("auto" or "cpu" or "torch")) return ValidationResult.Error($"--engine {Engine}: expected auto, cpu or torch.");
+            if (UsesTorchEngine && Prime == "step") return ValidationResult.Error("--prime step: the torch engine primes by a parallel forward; use --engine cpu to step the prompt.");
+            double maxPrompt = ResolvedPrime == "forward" ? 10 : 600;
+            if (!(PromptSeconds > 0 && PromptSeconds <= maxPrompt))
+                return ValidationResult.Error($"--prompt-seconds {PromptSeconds}: must be in (0, {maxPrompt}] with --prime {ResolvedPrime}" +
+                    (ResolvedPrime == "forward" ? " (the parallel pass holds every position's activations: about 0.5 GB per second of prompt for the base model; --prime step takes up to 600)." : "."));
+            if (Takes is < 1 or > 64) return ValidationResult.Error($"--takes {Takes}: must be in 1..64.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
             if (Block is < 64 or > 65536) return ValidationResult.Error($"--block {Block}: must be in 64..65536.");
             return ValidationResult.Success();
         }
 
-        public RenderRequest ToRequest(byte[]? prompt) =>
-            new(Seconds, new SamplingSettings(Temperature, TopP, Seed), Takes, prompt, Block);
+        /// <summary>Whether the TorchSharp reference engine runs (and so libtorch loads).</summary>
+        public bool UsesTorchEngine => Engine == "torch";
+
+        /// <summary>--prime with auto resolved: step on the CPU engine (faster and constant memory, BENCHMARKS.md), forward on torch.</summary>
+        public string ResolvedPrime => Prime != "auto" ? Prime : UsesTorchEngine ? "forward" : "step";
+
+        public RenderRequest ToRequest(byte[]? prompt, int sampleRate) =>
+            new(Seconds, new SamplingSettings(Temperature, TopP, Seed), Takes, prompt, Block, sampleRate);
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var device = Startup.ResolveDevice(settings.Device);
-        bool torchEngine = settings.Engine == "torch" || (settings.Engine == "auto" && device.type == DeviceType.CUDA);
-        if (torchEngine && settings.Prime == "step")
-            throw new ArgumentException("--prime step: the torch engine primes by a parallel forward; use --engine cpu to step the prompt.");
-        string checkpoint = ResolveCheckpoint(settings.Checkpoint);
-        byte[]? prompt = settings.Prompt is { } p ? PromptAudio.ReadLast(p, settings.PromptSeconds) : null;
-        var request = settings.ToRequest(prompt).Validate();
+        string checkpointPath = ResolveCheckpoint(settings.Checkpoint);
+        // build: the checkpoint read by Core (no libtorch), then the engine; torch only when asked for
+        var checkpoint = MambaCheckpoint.Load(checkpointPath);
+        using var built = settings.UsesTorchEngine || settings.ResolvedPrime == "forward"
+            ? TorchRendering.Build(checkpoint, checkpointPath, settings)
+            : BuildCpu(checkpoint, settings);
+        var engine = built.Engine;
+        int rate = checkpoint.SampleRate;
+        byte[]? prompt = settings.Prompt is { } p ? PromptAudio.ReadLast(p, settings.PromptSeconds, rate) : null;
+        var request = settings.ToRequest(prompt, rate).Validate();
         var outDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.Out))!;
         Directory.CreateDirectory(outDirectory);
 
-        // build: the model (on the CPU for the CPU engine, which copies its weights), the engine, the renderer
-        using var model = MambaModelCheckpoint.Load(checkpoint, torchEngine ? device : CPU);
-        using IStepEngine engine = torchEngine
-            ? new TorchStepEngine(model, settings.Takes)
-            : new CpuStepEngine(model, settings.Takes, new CpuEngineOptions(settings.Threads));
-        string engineName = engine is CpuStepEngine cpu ? $"cpu ({cpu.Threads} thread{(cpu.Threads == 1 ? "" : "s")})" : $"torch ({device.type})";
-        var c = model.Config;
+        var c = checkpoint.Config;
         AnsiConsole.MarkupLineInterpolated(
-            $"[grey]model:[/] Mamba d_model {c.DModel} x {c.NLayer} layers ({c.ParameterCount:N0} parameters) from {checkpoint}; [grey]engine:[/] {engineName}");
+            $"[grey]model:[/] Mamba d_model {c.DModel} x {c.NLayer} layers ({c.ParameterCount:N0} parameters, {rate} Hz) from {checkpointPath}; [grey]engine:[/] {built.Name}");
         AnsiConsole.MarkupLine(
             $"[grey]render:[/] " + Markup.Escape($"{settings.Takes} take(s) of {settings.Seconds:0.###} s, temperature {settings.Temperature}, top-p {settings.TopP}, seed {settings.Seed}" +
-            (prompt is null ? ", from silence" : $", continuing the last {prompt.Length / (double)request.SampleRate:0.###} s of {settings.Prompt}")));
-        // The torch engine's own Prime is the parallel forward; the CPU engine's steps its kernels.
-        var renderer = new Renderer(engine, torchEngine || settings.Prime == "step" ? null : model);
+            (prompt is null ? ", from silence" : $", continuing the last {prompt.Length / (double)rate:0.###} s of {settings.Prompt} (primed by {settings.ResolvedPrime})")));
+        var renderer = new Renderer(engine, built.Primer);
 
         // run, Ctrl-C stopping between blocks
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -119,36 +122,29 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             e.Cancel = true; // finish the block in flight; the files stay valid
             stop.Cancel();
         };
-        System.Console.CancelKeyPress += onCancel;
+        Console.CancelKeyPress += onCancel;
         RenderResult result;
         try
         {
-            var lastReport = Stopwatch.StartNew();
-            result = renderer.Render(settings.Out, request, progress =>
-            {
-                if (lastReport.Elapsed.TotalSeconds < 2 && progress.SamplesDone < progress.SamplesTotal) return;
-                lastReport.Restart();
-                double done = progress.SamplesDone / (double)progress.SamplesTotal;
-                AnsiConsole.WriteLine(
-                    $"{progress.SamplesDone / (double)progress.SampleRate,9:F1} s of {settings.Seconds:F1} s ({done:P1})  " +
-                    $"RTF {progress.RealTimeFactor:F2}x  elapsed {progress.Elapsed:hh\\:mm\\:ss}  ETA {progress.Remaining:hh\\:mm\\:ss}");
-            }, stop.Token);
+            result = RenderWithProgress(renderer, settings.Out, request, stop.Token);
         }
         finally
         {
-            System.Console.CancelKeyPress -= onCancel;
+            Console.CancelKeyPress -= onCancel;
         }
         long peak = ProcessMemory.PeakBytes();
+        var libraries = NativeLibraries.Loaded();
 
         // report
         if (result.Interrupted) AnsiConsole.MarkupLine("[yellow]stopped early: the files hold every block rendered.[/]");
         var table = new Table().AddColumns("result", "value");
-        table.AddRow("duration", $"{result.Seconds:F2} s per take x {result.Takes.Count}{(result.Interrupted ? " (interrupted)" : "")}");
+        table.AddRow("duration", $"{result.Seconds:F2} s per take x {result.Takes.Count} at {result.SampleRate} Hz{(result.Interrupted ? " (interrupted)" : "")}");
         table.AddRow("wall time", $"{result.Elapsed:hh\\:mm\\:ss\\.f}");
         table.AddRow("real-time factor", $"{result.RealTimeFactor:F2}x (audio seconds per wall second, each take)");
         table.AddRow("log-likelihood", $"{result.Takes[0].LogLikelihoodPerSample:F4} nats/sample ({result.Takes[0].LogLikelihoodPerSample / Math.Log(2):F4} bits){(result.Takes.Count > 1 ? " (best take)" : "")}");
         table.AddRow("peak memory", $"{peak / 1048576.0:F0} MiB (VmHWM)");
-        table.AddRow("engine", engineName);
+        table.AddRow("engine", Markup.Escape(built.Name));
+        table.AddRow("libtorch", NativeLibraries.HasLibtorch(libraries) ? "loaded" : "not loaded");
         AnsiConsole.Write(table);
         var takes = new Table().AddColumns("rank", "file", "seed", "log-likelihood / sample (nats)", "samples");
         foreach (var t in result.Takes)
@@ -157,18 +153,60 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
 
         JsonReport.Write(SidecarPath(settings.Out), new
         {
-            Checkpoint = checkpoint,
+            Checkpoint = checkpointPath,
             Config = c,
-            Engine = engineName,
-            settings.Seconds, settings.Temperature, settings.TopP, settings.Seed, settings.Prompt, settings.Prime,
+            Engine = built.Name,
+            settings.Seconds, settings.Temperature, settings.TopP, settings.Seed, settings.Prompt, Prime = settings.ResolvedPrime,
             PromptSamples = result.PromptSamples,
             result.SampleRate, result.SamplesPerTake, result.Interrupted,
             ElapsedSeconds = result.Elapsed.TotalSeconds,
             result.RealTimeFactor,
             PeakMemoryBytes = peak,
-            Takes = result.Takes.Select(t => new { t.Rank, t.Path, t.Seed, t.LogLikelihood, t.LogLikelihoodPerSample, t.Samples }),
+            LibtorchLoaded = NativeLibraries.HasLibtorch(libraries),
+            NativeLibraries = libraries,
+            Takes = result.Takes.Select(t => new { t.Rank, t.Path, t.Seed, t.LogLikelihood, t.LogLikelihoodPerSample, t.Samples, t.ClassesSha256 }),
         });
         return 0;
+    }
+
+    /// <summary>The CPU engine on the checkpoint's weights, priming by steps: Core alone.</summary>
+    private static RenderEngine BuildCpu(LoadedCheckpoint checkpoint, Settings settings)
+    {
+        var engine = new CpuStepEngine(new CpuWeights(checkpoint), settings.Takes, new CpuEngineOptions(settings.Threads));
+        string name = $"cpu ({engine.Threads} thread{(engine.Threads == 1 ? "" : "s")})";
+        Startup.PrintCpu($"{name} engine");
+        return new RenderEngine(engine, null, name, null);
+    }
+
+    /// <summary>Renders with a live progress bar on a terminal, and a line about every 2 seconds in logs.</summary>
+    private static RenderResult RenderWithProgress(Renderer renderer, string output, RenderRequest request, CancellationToken cancel)
+    {
+        static string Line(RenderProgress p) =>
+            $"{p.SamplesDone / (double)p.SampleRate:F1} s of {p.SamplesTotal / (double)p.SampleRate:F1} s  RTF {p.RealTimeFactor:F2}x";
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            var last = Stopwatch.StartNew();
+            return renderer.Render(output, request, p =>
+            {
+                if (last.Elapsed.TotalSeconds < 2 && p.SamplesDone < p.SamplesTotal) return;
+                last.Restart();
+                AnsiConsole.WriteLine($"{Line(p)}  ({p.SamplesDone / (double)p.SamplesTotal:P1})  elapsed {p.Elapsed:hh\\:mm\\:ss}  ETA {p.Remaining:hh\\:mm\\:ss}");
+            }, cancel);
+        }
+        RenderResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var bar = ctx.AddTask("render", maxValue: request.TotalSamples);
+                result = renderer.Render(output, request, p =>
+                {
+                    bar.Value = p.SamplesDone;
+                    bar.Description = Line(p);
+                }, cancel);
+                bar.Value = bar.MaxValue;
+            });
+        return result!;
     }
 
     /// <summary>name.json beside name.wav: the settings, the ranked takes and the measured figures.</summary>

@@ -1,7 +1,8 @@
 using System.ComponentModel;
-using Mamba.Audio.Host.Console;
-using Mamba.Audio.Models;
-using Mamba.Audio.Training;
+using Mamba.Audio.Host.Terminal;
+using Mamba.Core.Model;
+using Mamba.Training.Models;
+using Mamba.Training.Runs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -47,7 +48,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         {
             if (string.IsNullOrWhiteSpace(Corpus)) return ValidationResult.Error("--corpus is required: a directory made by `mamba-audio prepare`.");
             if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required: the run directory.");
-            if (!AudioModelSpec.Presets.ContainsKey(Preset)) return ValidationResult.Error($"--preset {Preset}: expected one of {string.Join(", ", AudioModelSpec.Presets.Keys)}.");
+            if (!MambaPresets.All.ContainsKey(Preset)) return ValidationResult.Error($"--preset {Preset}: expected one of {string.Join(", ", MambaPresets.All.Keys)}.");
             if (Arch is not ("mamba" or "transformer")) return ValidationResult.Error($"--arch {Arch}: expected mamba or transformer.");
             if (DModel is < 1 or > 8192) return ValidationResult.Error($"--d-model {DModel}: must be in 1..8192.");
             if (Layers is < 1 or > 256) return ValidationResult.Error($"--layers {Layers}: must be in 1..256.");
@@ -76,7 +77,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             stop.Cancel();
             AnsiConsole.MarkupLine("[yellow]stopping: writing a checkpoint...[/]");
         };
-        System.Console.CancelKeyPress += onCancel;
+        Console.CancelKeyPress += onCancel;
         TrainingResult result;
         try
         {
@@ -84,7 +85,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         }
         finally
         {
-            System.Console.CancelKeyPress -= onCancel;
+            Console.CancelKeyPress -= onCancel;
         }
 
         var table = new Table().AddColumns("result", "value");

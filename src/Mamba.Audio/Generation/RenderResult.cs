@@ -6,7 +6,11 @@ namespace Mamba.Audio.Generation;
 /// <param name="Seed">The take's sampling seed.</param>
 /// <param name="LogLikelihood">Sum of ln p(sample) over the generated samples (prompt excluded), untempered.</param>
 /// <param name="Samples">Samples generated (and written).</param>
-public sealed record RenderedTake(int Rank, string Path, ulong Seed, double LogLikelihood, long Samples)
+/// <param name="ClassesSha256">
+/// SHA-256 (lower-case hex) of the generated mu-law classes in order: the take's identity, the same
+/// for a checkpoint and seed on every machine and build (JIT or NativeAOT) with the CPU engine.
+/// </param>
+public sealed record RenderedTake(int Rank, string Path, ulong Seed, double LogLikelihood, long Samples, string ClassesSha256)
 {
     /// <summary>LogLikelihood / Samples in nats (NaN for an empty take): the ranking key.</summary>
     public double LogLikelihoodPerSample => Samples > 0 ? LogLikelihood / Samples : double.NaN;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Mamba.Audio.Files;
 using Mamba.Core.Engines;
 using Mamba.Core.Model;
@@ -22,17 +23,14 @@ namespace Mamba.Audio.Generation;
 public sealed class Renderer
 {
     private readonly IStepEngine engine;
-    private readonly MambaLM? primingModel;
+    private readonly IPromptPrimer primer;
 
     /// <param name="engine">Used, not owned; needs a free slot per take. Its slots are closed again when a render ends.</param>
-    /// <param name="primingModel">
-    /// The engine's weights as a TorchSharp model: prompts are then primed by one parallel forward of it
-    /// (<see cref="ForwardPriming"/>); null primes through <see cref="IStepEngine.Prime"/>.
-    /// </param>
-    public Renderer(IStepEngine engine, MambaLM? primingModel = null)
+    /// <param name="primer">How a prompt primes the takes; null steps it through the engine (<see cref="StepPrimer"/>).</param>
+    public Renderer(IStepEngine engine, IPromptPrimer? primer = null)
     {
         this.engine = engine;
-        this.primingModel = primingModel;
+        this.primer = primer ?? StepPrimer.Instance;
     }
 
     /// <summary>Renders <paramref name="request"/> to <paramref name="path"/> (or, for several takes, beside it).</summary>
@@ -48,6 +46,8 @@ public sealed class Renderer
         var seeds = new ulong[takes];
         var files = new string[takes];
         var writers = new Pcm16WavWriter?[takes];
+        var hashes = new IncrementalHash[takes];
+        for (int i = 0; i < takes; i++) hashes[i] = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         int opened = 0;
         try
         {
@@ -59,21 +59,18 @@ public sealed class Renderer
                 files[i] = takes == 1 ? path : WorkingPath(path, seeds[i]);
             }
             var clock = Stopwatch.StartNew();
-            if (request.Prompt is { } prompt)
-            {
-                if (primingModel is not null) ForwardPriming.Prime(engine, primingModel, slots, prompt);
-                else foreach (int slot in slots) engine.Prime(slot, prompt);
-            }
+            if (request.Prompt is { } prompt) primer.Prime(engine, slots, prompt);
             for (int i = 0; i < takes; i++) writers[i] = new Pcm16WavWriter(files[i], request.SampleRate);
 
-            long done = Generate(request, slots, writers!, clock, progress, cancel);
+            long done = Generate(request, slots, writers!, hashes, clock, progress, cancel);
             var elapsed = clock.Elapsed;
 
             var made = new RenderedTake[takes];
             for (int i = 0; i < takes; i++)
             {
                 writers[i]!.Dispose();
-                made[i] = new RenderedTake(0, files[i], seeds[i], engine.LogLikelihood(slots[i]), engine.SampleCount(slots[i]));
+                made[i] = new RenderedTake(0, files[i], seeds[i], engine.LogLikelihood(slots[i]), engine.SampleCount(slots[i]),
+                    Convert.ToHexStringLower(hashes[i].GetHashAndReset()));
             }
             var ranked = Rank(path, made);
             return new RenderResult(ranked, done, request.Prompt?.Length ?? 0, elapsed, request.SampleRate,
@@ -82,12 +79,13 @@ public sealed class Renderer
         finally
         {
             foreach (var writer in writers) writer?.Dispose();
+            foreach (var hash in hashes) hash.Dispose();
             for (int i = 0; i < opened; i++) engine.Close(slots[i]);
         }
     }
 
     /// <summary>The loop: a block for every take at once, decoded and appended. Returns samples per take written.</summary>
-    private long Generate(RenderRequest request, int[] slots, Pcm16WavWriter[] writers, Stopwatch clock,
+    private long Generate(RenderRequest request, int[] slots, Pcm16WavWriter[] writers, IncrementalHash[] hashes, Stopwatch clock,
         Action<RenderProgress>? progress, CancellationToken cancel)
     {
         int block = request.BlockSamples;
@@ -102,7 +100,9 @@ public sealed class Renderer
             for (int i = 0; i < slots.Length; i++)
             {
                 var samples = pcm.AsSpan(0, n);
-                MuLaw.Decode(classes.AsSpan(slots[i] * n, n), samples);
+                var takeClasses = classes.AsSpan(slots[i] * n, n);
+                hashes[i].AppendData(takeClasses);
+                MuLaw.Decode(takeClasses, samples);
                 writers[i].Write(samples);
             }
             done += n;

@@ -1,45 +1,31 @@
 using System.Text.Json.Nodes;
 using Mamba.Core.Model;
-using static TorchSharp.torch;
 
 namespace Mamba.Core.Checkpoints;
 
 /// <summary>
 /// A checkpoint read by <see cref="MambaCheckpoint.Load"/>: the config, every tensor of
-/// <see cref="MambaCheckpoint.ExpectedTensors"/> (CPU, float32), and this project's extra
-/// config fields. Owns the tensors: disposing it disposes those still in <see cref="Tensors"/>;
-/// Remove a tensor from the dictionary to keep it.
+/// <see cref="MambaCheckpoint.ExpectedTensors"/> as float32, the audio sample rate the model was
+/// trained at, and this project's extra config fields.
 /// </summary>
-public sealed class LoadedCheckpoint : IDisposable
+/// <param name="Config">The model's size, from config.json.</param>
+/// <param name="Tensors">
+/// Tensors by mamba_ssm name, all F32 (half precision widened on load). lm_head.weight is always
+/// present and equal to backbone.embedding.weight, as mamba_ssm's tied head is.
+/// </param>
+/// <param name="Extras">config.json's <see cref="MambaConfigJson.ExtrasKey"/> object, or null when absent.</param>
+/// <param name="SampleRate">Samples per second of the audio the model was trained on (<see cref="CheckpointSampleRate"/>).</param>
+/// <param name="HashVerified">True when the weights carried this project's content hash and it matched.</param>
+public sealed record LoadedCheckpoint(
+    MambaConfig Config,
+    IReadOnlyDictionary<string, SafeTensor> Tensors,
+    JsonObject? Extras,
+    int SampleRate,
+    bool HashVerified)
 {
-    /// <summary>Wraps what was loaded; takes ownership of the tensors.</summary>
-    public LoadedCheckpoint(MambaConfig config, Dictionary<string, Tensor> tensors, JsonObject? extras, bool hashVerified)
-    {
-        Config = config;
-        Tensors = tensors;
-        Extras = extras;
-        HashVerified = hashVerified;
-    }
-
-    /// <summary>The model's size, from config.json.</summary>
-    public MambaConfig Config { get; }
-
-    /// <summary>
-    /// Tensors by mamba_ssm name, float32 on the CPU. lm_head.weight is always present and equal to
-    /// backbone.embedding.weight (its own copy), as mamba_ssm's tied head is.
-    /// </summary>
-    public Dictionary<string, Tensor> Tensors { get; }
-
-    /// <summary>config.json's <see cref="MambaConfigJson.ExtrasKey"/> object, or null when absent.</summary>
-    public JsonObject? Extras { get; }
-
-    /// <summary>True when the weights carried this project's content hash and it matched.</summary>
-    public bool HashVerified { get; }
-
-    /// <summary>Disposes every tensor still held.</summary>
-    public void Dispose()
-    {
-        foreach (var tensor in Tensors.Values) tensor.Dispose();
-        Tensors.Clear();
-    }
+    /// <summary>The float32 values of a tensor, in PyTorch's row-major layout (a fresh copy).</summary>
+    /// <exception cref="KeyNotFoundException">No tensor of that name.</exception>
+    public float[] Floats(string name) =>
+        Tensors.TryGetValue(name, out var tensor) ? tensor.ToFloats()
+            : throw new KeyNotFoundException($"the checkpoint has no tensor '{name}'.");
 }

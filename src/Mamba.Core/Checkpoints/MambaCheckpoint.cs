@@ -1,15 +1,13 @@
 using System.Text.Json.Nodes;
 using Mamba.Core.Model;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Mamba.Core.Checkpoints;
 
 /// <summary>
 /// A Mamba LM checkpoint: a directory holding model.safetensors (tensors under mamba_ssm's
 /// MambaLMHeadModel names) and config.json (<see cref="MambaConfigJson"/>), so weights move
-/// between this project and PyTorch. Works on plain name -> tensor dictionaries, independent of
-/// any module class.
+/// between this project and PyTorch. Works on plain name -> <see cref="SafeTensor"/> dictionaries,
+/// independent of any module class or tensor framework (Mamba.Training adapts TorchSharp models).
 /// <para>
 /// Dtypes: everything is written as F32. On load, F32 is expected; BF16 and F16 are accepted for
 /// every tensor but A_log and D and widened to F32 (exactly), so half-precision exports from
@@ -76,10 +74,10 @@ public static class MambaCheckpoint
     /// </summary>
     /// <param name="directory">The checkpoint directory.</param>
     /// <param name="config">The model's size.</param>
-    /// <param name="tensors">Every expected tensor by name (any device); lm_head.weight may be left out.</param>
+    /// <param name="tensors">Every expected tensor by name; lm_head.weight may be left out.</param>
     /// <param name="extras">This project's extra config fields, written under <see cref="MambaConfigJson.ExtrasKey"/>.</param>
     /// <exception cref="CheckpointException">The config is invalid or the tensors do not match it.</exception>
-    public static void Save(string directory, MambaConfig config, IReadOnlyDictionary<string, Tensor> tensors, JsonObject? extras = null)
+    public static void Save(string directory, MambaConfig config, IReadOnlyDictionary<string, SafeTensor> tensors, JsonObject? extras = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(config);
@@ -97,14 +95,15 @@ public static class MambaCheckpoint
         var specs = ExpectedTensors(config);
         var found = new Dictionary<string, (IReadOnlyList<long> Shape, string DType, bool IsF32, bool IsHalf)>(StringComparer.Ordinal);
         foreach (var (name, tensor) in tensors)
-            found[name] = (tensor.shape, tensor.dtype.ToString(), tensor.dtype == ScalarType.Float32, false);
+            found[name] = (tensor.Shape, tensor.DType.FormatName(), tensor.DType == SafeTensorsDType.F32, false);
         CheckNamesShapesDTypes(context, "the config", config, specs, found, halfAllowed: false);
 
         var embedding = tensors[EmbeddingName];
-        if (tensors.TryGetValue(LmHeadName, out var head) && !SameValues(head, embedding))
+        if (tensors.TryGetValue(LmHeadName, out var head) && !head.SameBits(embedding))
             throw new CheckpointException($"{context}: tensor '{LmHeadName}' differs from '{EmbeddingName}'; config.json ties them (tie_embeddings), so an untied head cannot be saved");
 
-        var ordered = specs.Select(s => new KeyValuePair<string, Tensor>(s.Name,
+        if (extras is not null) CheckpointSampleRate.Read(extras, context);   // a bad rate is refused before anything is written
+        var ordered = specs.Select(s => new KeyValuePair<string, SafeTensor>(s.Name,
             s.Name == LmHeadName ? head ?? embedding : tensors[s.Name])).ToList();
         // "format": "pt" is what PyTorch's safetensors writes; transformers' loaders look for it.
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
@@ -120,8 +119,8 @@ public static class MambaCheckpoint
     /// <summary>
     /// Reads a checkpoint: <paramref name="path"/> is its directory, or its .safetensors file with
     /// config.json beside it. Checks the weights' names, shapes and dtypes against config.json
-    /// before reading any data, and the content hash when the file has one. Nothing is half-loaded:
-    /// on any error every tensor created is disposed before the exception leaves.
+    /// before reading any data, and the content hash when the file has one; half precision is
+    /// widened to float32 (exactly).
     /// </summary>
     /// <exception cref="CheckpointException">Missing files, corruption, or weights that do not match config.json; the message names the file and the fault.</exception>
     public static LoadedCheckpoint Load(string path)
@@ -129,9 +128,10 @@ public static class MambaCheckpoint
         ArgumentNullException.ThrowIfNull(path);
         var (weightsPath, configPath) = Resolve(path);
         var (config, extras) = MambaConfigJson.Read(configPath);
+        int sampleRate = CheckpointSampleRate.Read(extras, configPath);
         var specs = ExpectedTensors(config);
 
-        using var content = SafeTensorsFile.Read(weightsPath, header =>
+        var content = SafeTensorsFile.Read(weightsPath, header =>
         {
             var found = header.Entries.ToDictionary(e => e.Name,
                 e => (e.Shape, e.DType.FormatName(), e.DType == SafeTensorsDType.F32, e.DType is SafeTensorsDType.BF16 or SafeTensorsDType.F16),
@@ -139,36 +139,23 @@ public static class MambaCheckpoint
             CheckNamesShapesDTypes(weightsPath, "config.json", config, specs, found, halfAllowed: true);
         });
 
-        var loaded = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
+        var loaded = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
+        foreach (var spec in specs)
         {
-            // Take each tensor out of the content (which disposes what is left in it), widening
-            // half precision to float32 on the way.
-            foreach (var spec in specs)
+            if (!content.Tensors.TryGetValue(spec.Name, out var tensor))
             {
-                if (!content.Tensors.Remove(spec.Name, out var tensor))
-                {
-                    if (spec.Name != LmHeadName) throw new InvalidOperationException($"'{spec.Name}' passed the header check but was not read.");
-                    loaded.Add(spec.Name, loaded[EmbeddingName].clone());   // tied head left out by the writer
-                    continue;
-                }
-                if (tensor.dtype != ScalarType.Float32)
-                {
-                    var widened = tensor.to_type(ScalarType.Float32);
-                    tensor.Dispose();
-                    tensor = widened;
-                }
-                loaded.Add(spec.Name, tensor);
+                if (spec.Name != LmHeadName) throw new InvalidOperationException($"'{spec.Name}' passed the header check but was not read.");
+                tensor = loaded[EmbeddingName];   // tied head left out by the writer
             }
-            if (!SameValues(loaded[LmHeadName], loaded[EmbeddingName]))
-                throw new CheckpointException($"{weightsPath}: tensor '{LmHeadName}' differs from '{EmbeddingName}', but config.json ties them (tie_embeddings): an untied head is unsupported.");
-            return new LoadedCheckpoint(config, loaded, extras, content.HashVerified);
+            else if (tensor.DType != SafeTensorsDType.F32)
+            {
+                tensor = SafeTensor.FromFloats(tensor.ToFloats(), tensor.Shape.ToArray());
+            }
+            loaded.Add(spec.Name, tensor);
         }
-        catch
-        {
-            foreach (var t in loaded.Values) t.Dispose();
-            throw;
-        }
+        if (!loaded[LmHeadName].SameBits(loaded[EmbeddingName]))
+            throw new CheckpointException($"{weightsPath}: tensor '{LmHeadName}' differs from '{EmbeddingName}', but config.json ties them (tie_embeddings): an untied head is unsupported.");
+        return new LoadedCheckpoint(config, loaded, extras, sampleRate, content.HashVerified);
     }
 
     /// <summary>Finds the weights and config.json for a directory or a .safetensors path.</summary>
@@ -247,18 +234,5 @@ public static class MambaCheckpoint
         if (formula.Contains("dt_rank")) parts.Add(config.DtRankOverride is null ? $"dt_rank=auto={config.DtRank}" : $"dt_rank={config.DtRank}");
         if (formula.Contains("padded_vocab")) parts.Add($"vocab_size={config.VocabSize} padded to {config.PaddedVocabSize}");
         return string.Join(", ", parts);
-    }
-
-    /// <summary>
-    /// Bit equality of the float32 values (same shape, same bits), on whatever devices. Bits rather
-    /// than torch.equal so a NaN in a tied embedding still equals itself.
-    /// </summary>
-    private static bool SameValues(Tensor a, Tensor b)
-    {
-        using var scope = NewDisposeScope();
-        if (!a.shape.SequenceEqual(b.shape)) return false;
-        var x = a.detach().cpu().to_type(ScalarType.Float32).contiguous();
-        var y = b.detach().cpu().to_type(ScalarType.Float32).contiguous();
-        return x.numel() == 0 || x.bytes.SequenceEqual(y.bytes);
     }
 }

@@ -2,8 +2,7 @@ namespace Mamba.Core.Checkpoints;
 
 /// <summary>
 /// Element types of the safetensors format that this project reads and writes; the names are the
-/// format's own ("F32", "BF16", ...), see <see cref="SafeTensorsDTypes"/> for sizes and the
-/// TorchSharp equivalents. Others of the format (F8_*, U16, U32, U64, complex) are refused.
+/// format's own ("F32", "BF16", ...), see <see cref="SafeTensorsDTypes"/> for sizes. Others of the format (F8_*, U16, U32, U64, complex) are refused.
 /// </summary>
 public enum SafeTensorsDType
 {

@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using System.IO.MemoryMappedFiles;
 using System.Text.Json;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Mamba.Core.Checkpoints;
 
@@ -22,10 +21,13 @@ namespace Mamba.Core.Checkpoints;
 /// file and the fault. Files written here also carry a SHA-256 of their content in
 /// "__metadata__" (<see cref="HashMetadataKey"/>), checked on load when present, because a flipped
 /// bit in tensor data breaks no structural rule. Files without it (PyTorch's) load unchecked.
-/// Tensors are read into CPU memory directly from the file, without an intermediate byte copy.
-/// Limits: each tensor under 2 GiB (TorchSharp exposes tensor memory as a Span); little-endian hosts.
+/// The data section is read through a memory map of the file (one copy, from the page cache into
+/// each tensor's array) and hashed from the map in the same pass. The format is plain bytes here
+/// (<see cref="SafeTensor"/>); Mamba.Training converts to and from TorchSharp tensors.
+/// Limits: each tensor under 2 GiB (a .NET array); little-endian hosts. A file must not be cut
+/// short while it is read (this project replaces checkpoints by rename, never in place).
 /// </summary>
-public static class SafeTensorsFile
+public static unsafe class SafeTensorsFile
 {
     /// <summary>Metadata key holding the lower-case hex SHA-256 described in <see cref="SafeTensorsContentHash"/>.</summary>
     public const string HashMetadataKey = "mamba_audio.sha256";
@@ -54,9 +56,9 @@ public static class SafeTensorsFile
     }
 
     /// <summary>
-    /// Reads every tensor into CPU memory. <paramref name="checkHeader"/>, when given, runs after the
-    /// header is validated and before any tensor is allocated, so a caller can refuse a file (by
-    /// throwing) without the cost of reading it. On any error every tensor created is disposed.
+    /// Reads every tensor. <paramref name="checkHeader"/>, when given, runs after the header is
+    /// validated and before any tensor data is read, so a caller can refuse a file (by throwing)
+    /// without the cost of reading it.
     /// </summary>
     /// <param name="path">The .safetensors file.</param>
     /// <param name="checkHeader">Optional extra check of the header (names, shapes) that throws to refuse.</param>
@@ -76,57 +78,58 @@ public static class SafeTensorsFile
             throw Fail(path, $"metadata '{HashMetadataKey}' is \"{Truncate(storedHash)}\", not a lower-case SHA-256 hex digest: the file is corrupted");
         using var hash = verifyHash && storedHash is not null ? new SafeTensorsContentHash(header.Entries, header.Metadata) : null;
 
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var tensors = new Dictionary<string, SafeTensor>(StringComparer.Ordinal);
+        // Mapped from the handle the header was read through, so it is the same file even if the
+        // path is renamed over meanwhile.
+        using var map = header.DataLength == 0 ? null
+            : MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        using var view = map?.CreateViewAccessor(header.DataStart, header.DataLength, MemoryMappedFileAccess.Read);
+        byte* data = null;
+        if (view is not null)
+        {
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref data);
+            data += view.PointerOffset;
+        }
         try
         {
             // Entries are sorted by offset and cover the data section exactly (checked), so reading
             // them in order is one sequential pass over the file, which is also what the hash needs.
             foreach (var entry in header.Entries)
             {
-                var tensor = empty(entry.Shape.ToArray(), entry.DType.ToScalarType());
-                tensors.Add(entry.Name, tensor);
-                if (entry.ByteLength == 0) continue;
-                var bytes = TensorBytes(tensor, entry.ByteLength);
-                try
-                {
-                    stream.ReadExactly(bytes);
-                }
-                catch (EndOfStreamException e)
-                {
-                    throw Fail(path, $"tensor '{entry.Name}' ended early while reading: the file is truncated (was it being written?)", e);
-                }
+                if (entry.ByteLength > int.MaxValue)
+                    throw Fail(path, $"tensor '{entry.Name}' holds {entry.ByteLength} bytes, over the 2 GiB limit of this reader");
+                var bytes = new byte[entry.ByteLength];
+                if (bytes.Length > 0) new ReadOnlySpan<byte>(data + entry.Begin, bytes.Length).CopyTo(bytes);
                 hash?.AppendData(bytes);
+                tensors.Add(entry.Name, new SafeTensor(entry.DType, entry.Shape, bytes));
             }
-
-            if (hash is not null)
-            {
-                var computed = hash.FinishHex();
-                if (!string.Equals(computed, storedHash, StringComparison.Ordinal))   // exact: a flipped case bit is corruption too
-                    throw Fail(path, $"content hash mismatch (stored {storedHash}, computed {computed}): the file is corrupted");
-            }
-            return new SafeTensorsContent(header, tensors, hashVerified: hash is not null);
         }
-        catch
+        finally
         {
-            foreach (var t in tensors.Values) t.Dispose();
-            throw;
+            if (data is not null) view!.SafeMemoryMappedViewHandle.ReleasePointer();
         }
+
+        if (hash is not null)
+        {
+            var computed = hash.FinishHex();
+            if (!string.Equals(computed, storedHash, StringComparison.Ordinal))   // exact: a flipped case bit is corruption too
+                throw Fail(path, $"content hash mismatch (stored {storedHash}, computed {computed}): the file is corrupted");
+        }
+        return new SafeTensorsContent(header, tensors, HashVerified: hash is not null);
     }
 
     /// <summary>
-    /// Writes <paramref name="tensors"/> (any device, any layout; copied to CPU as needed) in the
-    /// order given, with <paramref name="metadata"/> and, when <paramref name="addContentHash"/>,
-    /// the content hash. The header is padded with spaces so the data starts 8-byte aligned.
+    /// Writes <paramref name="tensors"/> in the order given, with <paramref name="metadata"/> and,
+    /// when <paramref name="addContentHash"/>, the content hash. The header is padded with spaces so
+    /// the data starts 8-byte aligned.
     /// </summary>
-    /// <exception cref="ArgumentException">A name is empty, repeated or reserved, a dtype has no safetensors equivalent, or the metadata holds the hash key.</exception>
-    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+    /// <exception cref="ArgumentException">A name is empty, repeated or reserved, or the metadata holds the hash key.</exception>
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, SafeTensor>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null, bool addContentHash = true)
     {
         RequireLittleEndian();
-        using var scope = NewDisposeScope();   // owns the CPU/contiguous copies made here, never the caller's tensors
-
         var entries = new List<SafeTensorEntry>();
-        var data = new List<Tensor>();
+        var data = new List<byte[]>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         long offset = 0;
         foreach (var (name, tensor) in tensors)
@@ -135,16 +138,9 @@ public static class SafeTensorsFile
                 throw new ArgumentException($"'{name}' cannot name a tensor in a safetensors file.", nameof(tensors));
             if (!names.Add(name))
                 throw new ArgumentException($"Tensor '{name}' is given twice.", nameof(tensors));
-            if (!SafeTensorsDTypes.TryFromScalarType(tensor.dtype, out var dtype))
-                throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors (as read here) cannot hold.", nameof(tensors));
-
-            var cpu = tensor.detach();
-            if (cpu.device_type != DeviceType.CPU) cpu = cpu.cpu();
-            if (!cpu.is_contiguous()) cpu = cpu.contiguous();
-            long length = checked(cpu.numel() * dtype.ByteSize());
-            entries.Add(new SafeTensorEntry(name, dtype, cpu.shape.ToArray(), offset, offset + length));
-            data.Add(cpu);
-            offset += length;
+            entries.Add(new SafeTensorEntry(name, tensor.DType, tensor.Shape, offset, offset + tensor.Data.Length));
+            data.Add(tensor.Data);
+            offset += tensor.Data.Length;
         }
 
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -159,12 +155,10 @@ public static class SafeTensorsFile
         }
         if (addContentHash)
         {
-            // Two passes over the tensors (hash, then write) so the hash can go into the header,
-            // which precedes the data; cheaper than buffering the file.
+            // Hashed before writing so the hash can go into the header, which precedes the data.
             meta[WriterMetadataKey] = WriterValue;
             using var hash = new SafeTensorsContentHash(entries, meta);
-            for (int i = 0; i < entries.Count; i++)
-                if (entries[i].ByteLength > 0) hash.AppendData(TensorBytes(data[i], entries[i].ByteLength));
+            foreach (var bytes in data) hash.AppendData(bytes);
             meta[HashMetadataKey] = hash.FinishHex();
         }
 
@@ -173,15 +167,14 @@ public static class SafeTensorsFile
         BinaryPrimitives.WriteUInt64LittleEndian(lengthBytes, (ulong)header.Length);
         stream.Write(lengthBytes);
         stream.Write(header);
-        for (int i = 0; i < entries.Count; i++)
-            if (entries[i].ByteLength > 0) stream.Write(TensorBytes(data[i], entries[i].ByteLength));
+        foreach (var bytes in data) stream.Write(bytes);
     }
 
     /// <summary>
     /// Writes a file atomically: to a temporary file in the same directory, flushed to the disk,
-    /// then renamed over <paramref name="path"/>. See <see cref="Write(Stream, IEnumerable{KeyValuePair{string, Tensor}}, IReadOnlyDictionary{string, string}?, bool)"/>.
+    /// then renamed over <paramref name="path"/>. See <see cref="Write"/>.
     /// </summary>
-    public static void WriteFile(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+    public static void WriteFile(string path, IEnumerable<KeyValuePair<string, SafeTensor>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null, bool addContentHash = true)
     {
         using var staged = StagedFile.Write(path, s => Write(s, tensors, metadata, addContentHash));
@@ -382,17 +375,6 @@ public static class SafeTensorsFile
         buffer.WrittenSpan.CopyTo(header);
         header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
         return header;
-    }
-
-    /// <summary>The tensor's memory as bytes (a view, not a copy): CPU, contiguous.</summary>
-    private static Span<byte> TensorBytes(Tensor tensor, long byteLength)
-    {
-        if (byteLength > int.MaxValue)
-            throw new NotSupportedException($"A tensor of {byteLength} bytes is over the 2 GiB limit of this reader/writer.");
-        var bytes = tensor.bytes;
-        if (bytes.Length != byteLength)
-            throw new InvalidOperationException($"Tensor memory is {bytes.Length} bytes, expected {byteLength}.");
-        return bytes;
     }
 
     private static bool IsSha256Hex(string s) => s.Length == 64 && s.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c));

@@ -7,61 +7,22 @@ using Mamba.Core.Sampling;
 namespace Mamba.Core.Engines;
 
 /// <summary>
-/// Measures the CPU engine's generation speed (samples per second) on random-init weights, which
-/// cost the same as trained ones. Each case: warm-up, then <c>runs</c> timed runs of at least
+/// Measures an engine's generation speed (samples per second); `mamba-audio bench generate` runs
+/// it on random-init weights, which cost the same as trained ones. Each case: warm-up, then <c>runs</c> timed runs of at least
 /// <c>secondsPerRun</c> each, generating blocks of <c>blockSamples</c>; the median run is reported.
 /// </summary>
 public static class EngineBenchmark
 {
+    /// <summary>The rate real-time factors are given at (the default corpus rate).</summary>
     public const int SampleRate = 16_000;
-
-    /// <summary>The presets measured by default.</summary>
-    public static IReadOnlyList<(string Name, MambaConfig Config)> Presets { get; } = new[]
-    {
-        ("small", new MambaConfig(64, 4)),
-        ("base", new MambaConfig(256, 8)),
-    };
-
-    /// <summary>Every preset at 1, 8 and 64 streams; many streams on one thread and on every processor.</summary>
-    public static IReadOnlyList<EngineBenchmarkRow> Run(int runs = 5, double secondsPerRun = 0.5, int blockSamples = 512,
-        IReadOnlyList<int>? streamCounts = null, Action<EngineBenchmarkRow>? progress = null)
-    {
-        var rows = new List<EngineBenchmarkRow>();
-        int processors = Environment.ProcessorCount;
-        foreach (var (name, config) in Presets)
-        {
-            var weights = CpuWeights.Random(config, seed: 1);   // no libtorch needed
-            foreach (int streams in streamCounts ?? new[] { 1, 8, 64 })
-            {
-                foreach (int threads in streams == 1 || processors == 1 ? new[] { 1 } : new[] { 1, processors })
-                {
-                    var row = MeasureCpu(name, weights, streams, new CpuEngineOptions(threads), runs, secondsPerRun, blockSamples);
-                    progress?.Invoke(row);
-                    rows.Add(row);
-                }
-                if (streams == 1 && CpuKernels.UseVector512)
-                {
-                    // The same engine held to Vector256 (what a machine without AVX-512 runs; the same bits).
-                    CpuKernels.UseVector512 = false;
-                    try
-                    {
-                        var row = MeasureCpu(name, weights, streams, new CpuEngineOptions(1), runs, secondsPerRun, blockSamples) with { Engine = "cpu-vector256" };
-                        progress?.Invoke(row);
-                        rows.Add(row);
-                    }
-                    finally { CpuKernels.UseVector512 = true; }
-                }
-            }
-        }
-        return rows;
-    }
 
     /// <summary>One case: <paramref name="streams"/> streams on <paramref name="weights"/> with <paramref name="options"/>.</summary>
     public static EngineBenchmarkRow MeasureCpu(string preset, CpuWeights weights, int streams, CpuEngineOptions options,
         int runs = 5, double secondsPerRun = 0.5, int blockSamples = 512)
     {
         using var engine = new CpuStepEngine(weights, streams, options);
-        return Measure(engine, "cpu", preset, engine.Threads, weights.Bytes, runs, secondsPerRun, blockSamples);
+        string name = options.VectorWidth == CpuVectorWidth.Auto ? "cpu" : $"cpu-{options.VectorWidth.Resolve().Name()}";
+        return Measure(engine, name, preset, engine.Threads, weights.Bytes, runs, secondsPerRun, blockSamples);
     }
 
     /// <summary>

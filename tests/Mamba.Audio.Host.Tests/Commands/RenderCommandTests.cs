@@ -1,3 +1,5 @@
+using Mamba.Training.Checkpoints;
+using Mamba.Training.Model;
 using System.Text.Json;
 using Mamba.Audio.Files;
 using Mamba.Audio.Generation;

@@ -15,7 +15,7 @@ public class RenderProcessKillTests
     [Fact]
     public void RenderKilledMidWay_LeavesAPlayableFileOfWholeBlocks_WithTheSamplesWrittenSoFar()
     {
-        int seed = Environment.GetEnvironmentVariable("MAMBA_TEST_SEED") is { } s ? int.Parse(s) : Random.Shared.Next();
+        int seed = TestSeed.Fresh();
         var random = new Random(seed);
         var root = Directory.CreateTempSubdirectory("mamba-render-kill-").FullName;
         try

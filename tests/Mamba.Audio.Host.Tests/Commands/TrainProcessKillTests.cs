@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Mamba.Audio.Models;
-using Mamba.Audio.Training;
+using Mamba.Training.Models;
+using Mamba.Training.Runs;
 using static TorchSharp.torch;
 
 namespace Mamba.Audio.Host.Tests.Commands;
@@ -22,7 +22,7 @@ public class TrainProcessKillTests
     [Fact]
     public void TrainingKilledAtRandomMoments_KeepsLoadableCheckpoints_AndResumesExactly()
     {
-        int seed = Environment.GetEnvironmentVariable("MAMBA_TEST_SEED") is { } s ? int.Parse(s) : Random.Shared.Next();
+        int seed = TestSeed.Fresh();
         var random = new Random(seed);
         var root = Directory.CreateTempSubdirectory("mamba-kill-").FullName;
         try
@@ -131,15 +131,5 @@ public class TrainProcessKillTests
         return false;
     }
 
-    private static string SamplesDigits
-    {
-        get
-        {
-            if (Environment.GetEnvironmentVariable("MAMBA_AUDIO_REPO") is { Length: > 0 } repo) return Path.Combine(repo, "samples", "wav", "digits");
-            foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                    if (File.Exists(Path.Combine(dir.FullName, "Mamba.Audio.sln"))) return Path.Combine(dir.FullName, "samples", "wav", "digits");
-            throw new DirectoryNotFoundException("no Mamba.Audio.sln above the test directory or the working directory");
-        }
-    }
+    private static string SamplesDigits => TestRepository.File("samples", "wav", "digits");
 }

@@ -16,8 +16,7 @@ public class RendererTests(ITestOutputHelper output) : IDisposable
     /// <summary>A tiny random-weight model; the CPU engine on one thread (deterministic either way).</summary>
     private static CpuStepEngine TinyEngine(int slots, int seed = 3, int threads = 1)
     {
-        using var model = new MambaLM(new MambaConfig(16, 2), seed);
-        return new CpuStepEngine(model, slots, new CpuEngineOptions(threads));
+        return new CpuStepEngine(CpuWeights.Random(new MambaConfig(16, 2), (ulong)seed), slots, new CpuEngineOptions(threads));
     }
 
     [Fact]

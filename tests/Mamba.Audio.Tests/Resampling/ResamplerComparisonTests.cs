@@ -9,7 +9,8 @@ namespace Mamba.Audio.Tests.Resampling;
 
 /// <summary>
 /// Measures every resampler candidate on the same tones and prints the figures: the record of why
-/// the project resamples the way it does. Asserts nothing about the candidates it rejected.
+/// the project resamples the way it does, checked: the chosen one keeps the pass-band level and its
+/// worst spur is no worse than any candidate's (NWaves is referenced by these tests only).
 /// </summary>
 public class ResamplerComparisonTests(ITestOutputHelper output)
 {
@@ -22,7 +23,7 @@ public class ResamplerComparisonTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Candidates_AreMeasured_OnTheSameTones(int inputRate, double interfererHz)
+    public void ChosenResampler_HasNoWorseSpurThanAnyCandidate_OnTheSameTones(int inputRate, double interfererHz)
     {
         long inputLength = (long)inputRate * 3;
         (double, double)[] tones = interfererHz > 0 ? [(1000, 0.4), (interfererHz, 0.4)] : [(1000, 0.4)];
@@ -43,5 +44,12 @@ public class ResamplerComparisonTests(ITestOutputHelper output)
         string what = interfererHz switch { > 0 => $"1 kHz tone + {interfererHz / 1000} kHz interferer", < 0 => $"{-interfererHz / 1000} kHz tone alone", _ => "1 kHz tone" };
         output.WriteLine($"{inputRate} Hz -> {Target} Hz, {what}:");
         foreach (var (name, m) in results) output.WriteLine($"  {name,-48} {m}");
+
+        var chosen = results[^1].M;
+        double bestCandidateSpur = results.Take(results.Count - 1).Min(r => r.M.SpurDb);
+        // A tolerance of 1 dB: the best candidate is the same sinc design run another way.
+        Assert.True(chosen.SpurDb <= bestCandidateSpur + 1.0, $"chosen spur {chosen.SpurDb:F1} dB, best candidate {bestCandidateSpur:F1} dB");
+        double levelDb = 20 * Math.Log10(0.4);
+        Assert.InRange(chosen.PeakDb, levelDb - 0.1, levelDb + 0.1);
     }
 }

@@ -19,17 +19,5 @@ public static class SampleCorpus
 
     public static string DigitsFolder => Path.Combine(RepositoryRoot, "samples", "wav", "digits");
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            // Above the test binaries in a build tree; MAMBA_AUDIO_REPO when the tests run published
-            // elsewhere (the GPU host, docs/GPU.md).
-            if (Environment.GetEnvironmentVariable("MAMBA_AUDIO_REPO") is { Length: > 0 } repo) return repo;
-            foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                    if (File.Exists(Path.Combine(dir.FullName, "Mamba.Audio.sln"))) return dir.FullName;
-            throw new DirectoryNotFoundException($"no Mamba.Audio.sln above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
-        }
-    }
+    public static string RepositoryRoot => TestRepository.Root;
 }

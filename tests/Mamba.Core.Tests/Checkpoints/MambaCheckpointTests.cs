@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Model;
-using static TorchSharp.torch;
 
 namespace Mamba.Core.Tests.Checkpoints;
 
@@ -55,7 +54,7 @@ public sealed class MambaCheckpointTests
     [Fact]
     public void SaveThenLoad_IsBitExact_AndWritesTheTiedHead()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 201);
         try
         {
@@ -63,14 +62,14 @@ public sealed class MambaCheckpointTests
             MambaCheckpoint.Save(dir.Path, Small, tensors, extras);
             Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
 
-            using var loaded = MambaCheckpoint.Load(dir.Path);
+            var loaded = MambaCheckpoint.Load(dir.Path);
             Assert.Equal(Small, loaded.Config);
             Assert.True(loaded.HashVerified);
             Assert.Equal(16000, (int)loaded.Extras!["sample_rate"]!);
             Assert.Equal(MambaCheckpoint.ExpectedTensors(Small).Select(s => s.Name).Order(), loaded.Tensors.Keys.Order());
             foreach (var (name, expected) in tensors)
             {
-                Assert.Equal(ScalarType.Float32, loaded.Tensors[name].dtype);
+                Assert.Equal(SafeTensorsDType.F32, loaded.Tensors[name].DType);
                 Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(loaded.Tensors[name]));
             }
             Assert.Equal(CheckpointTestData.RawBytes(tensors[MambaCheckpoint.EmbeddingName]),
@@ -78,27 +77,27 @@ public sealed class MambaCheckpointTests
             // The file itself holds lm_head.weight, as mamba_ssm's state dict does.
             Assert.Contains(SafeTensorsFile.ReadHeader(dir.File("model.safetensors")).Entries, e => e.Name == "lm_head.weight");
         }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
     }
 
     [Fact]
     public void Load_AcceptsTheSafetensorsFilePath_AsWellAsTheDirectory()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 202);
         try
         {
             MambaCheckpoint.Save(dir.Path, Small, tensors);
-            using var loaded = MambaCheckpoint.Load(dir.File("model.safetensors"));
+            var loaded = MambaCheckpoint.Load(dir.File("model.safetensors"));
             Assert.Equal(Small, loaded.Config);
         }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
     }
 
     [Fact]
     public void Load_MissingDirectoryOrConfig_SaysWhatIsMissing()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var e1 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Load(dir.File("nothing")));
         Assert.Contains("no such checkpoint directory or .safetensors file", e1.Message);
         var e2 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Load(dir.Path));
@@ -106,16 +105,16 @@ public sealed class MambaCheckpointTests
 
         var tensors = CheckpointTestData.RandomModel(Small, seed: 203);
         try { MambaCheckpoint.Save(dir.Path, Small, tensors); }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
         File.Delete(dir.File("config.json"));
         var e3 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Load(dir.Path));
         Assert.Contains("no config.json beside it", e3.Message);
     }
 
     /// <summary>Saves a valid checkpoint, then replaces its weights with <paramref name="edit"/> of the tensors (no hash, as PyTorch writes).</summary>
-    private static CheckpointException LoadAfterEditingWeights(int seed, Action<Dictionary<string, Tensor>> edit, out string weightsPath)
+    private static CheckpointException LoadAfterEditingWeights(int seed, Action<Dictionary<string, SafeTensor>> edit, out string weightsPath)
     {
-        var dir = new TempDirectory();
+        var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed, withHead: true);
         try
         {
@@ -128,7 +127,6 @@ public sealed class MambaCheckpointTests
         }
         finally
         {
-            CheckpointTestData.DisposeAll(tensors.Values);
             dir.Dispose();
         }
     }
@@ -136,14 +134,14 @@ public sealed class MambaCheckpointTests
     [Fact]
     public void Load_MissingTensor_NamesItAndTheConfig()
     {
-        var e = LoadAfterEditingWeights(204, t => { t["backbone.layers.1.mixer.A_log"].Dispose(); t.Remove("backbone.layers.1.mixer.A_log"); }, out var path);
+        var e = LoadAfterEditingWeights(204, t => t.Remove("backbone.layers.1.mixer.A_log"), out var path);
         Assert.Equal($"{path}: missing tensor 'backbone.layers.1.mixer.A_log' required by config.json (n_layer=2).", e.Message);
     }
 
     [Fact]
     public void Load_UnexpectedTensor_NamesIt()
     {
-        var e = LoadAfterEditingWeights(205, t => t["backbone.layers.2.norm.weight"] = ones(40), out var path);
+        var e = LoadAfterEditingWeights(205, t => t["backbone.layers.2.norm.weight"] = SafeTensor.FromFloats(Enumerable.Repeat(1f, 40).ToArray(), 40), out var path);
         Assert.StartsWith($"{path}: unexpected tensor 'backbone.layers.2.norm.weight', not part of a Mamba LM with config.json (n_layer=2, d_model=40)", e.Message);
     }
 
@@ -151,7 +149,7 @@ public sealed class MambaCheckpointTests
     public void Load_WrongShape_GivesFoundAndRequiredShapes()
     {
         var name = "backbone.layers.0.mixer.in_proj.weight";
-        var e = LoadAfterEditingWeights(206, t => { t[name].Dispose(); t[name] = zeros(80, 20); }, out var path);
+        var e = LoadAfterEditingWeights(206, t => t[name] = SafeTensor.FromFloats(new float[80 * 20], 80, 20), out var path);
         Assert.Equal($"{path}: tensor '{name}' has shape (80, 20), config.json (d_model=40, expand=2 so d_inner=80) requires (160, 40) = (2*d_inner, d_model).", e.Message);
     }
 
@@ -159,7 +157,7 @@ public sealed class MambaCheckpointTests
     public void Load_HalfPrecisionALog_IsRefused()
     {
         var name = "backbone.layers.0.mixer.A_log";
-        var e = LoadAfterEditingWeights(207, t => { var h = t[name].to_type(ScalarType.Float16); t[name].Dispose(); t[name] = h; }, out var path);
+        var e = LoadAfterEditingWeights(207, t => t[name] = CheckpointTestData.Converted(t[name], SafeTensorsDType.F16), out var path);
         Assert.StartsWith($"{path}: tensor '{name}' has dtype F16, expected F32", e.Message);
     }
 
@@ -167,52 +165,52 @@ public sealed class MambaCheckpointTests
     public void Load_Float64Weight_IsRefused()
     {
         var name = "backbone.norm_f.weight";
-        var e = LoadAfterEditingWeights(208, t => { var h = t[name].to_type(ScalarType.Float64); t[name].Dispose(); t[name] = h; }, out var path);
+        var e = LoadAfterEditingWeights(208, t => t[name] = CheckpointTestData.Converted(t[name], SafeTensorsDType.F64), out var path);
         Assert.Equal($"{path}: tensor '{name}' has dtype F64, expected F32 (or BF16/F16, widened to F32 on load).", e.Message);
     }
 
     [Fact]
     public void Load_UntiedHead_IsRefused()
     {
-        var e = LoadAfterEditingWeights(209, t => t[MambaCheckpoint.LmHeadName].add_(1f), out var path);
+        var e = LoadAfterEditingWeights(209, t => t[MambaCheckpoint.LmHeadName] = CheckpointTestData.Map(t[MambaCheckpoint.LmHeadName], v => v + 1f), out var path);
         Assert.Contains("tensor 'lm_head.weight' differs from 'backbone.embedding.weight'", e.Message);
     }
 
     [Fact]
     public void Load_Bf16Weights_AreWidenedToFloat32Exactly()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 210);
         try
         {
             MambaCheckpoint.Save(dir.Path, Small, tensors);
             // As a bf16 export from PyTorch: every weight in BF16 but A_log and D, no lm_head, no hash.
             var bf16 = tensors.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("A_log") || kv.Key.EndsWith(".D")
-                ? kv.Value.clone() : kv.Value.to_type(ScalarType.BFloat16));
+                ? kv.Value : CheckpointTestData.Converted(kv.Value, SafeTensorsDType.BF16));
             try
             {
                 SafeTensorsFile.WriteFile(dir.File("model.safetensors"), bf16, addContentHash: false);
-                using var loaded = MambaCheckpoint.Load(dir.Path);
+                var loaded = MambaCheckpoint.Load(dir.Path);
                 Assert.False(loaded.HashVerified);
                 foreach (var (name, t) in bf16)
                 {
-                    using var expected = t.to_type(ScalarType.Float32);
-                    Assert.Equal(ScalarType.Float32, loaded.Tensors[name].dtype);
+                    var expected = SafeTensor.FromFloats(t.ToFloats(), t.Shape.ToArray());
+                    Assert.Equal(SafeTensorsDType.F32, loaded.Tensors[name].DType);
                     Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(loaded.Tensors[name]));
                 }
             }
-            finally { CheckpointTestData.DisposeAll(bf16.Values); }
+            finally { }
         }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
     }
 
     [Fact]
     public void Load_FlippedDataByte_GivesContentHashMismatch()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 211);
         try { MambaCheckpoint.Save(dir.Path, Small, tensors); }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
         var path = dir.File("model.safetensors");
         var bytes = File.ReadAllBytes(path);
         bytes[^5] ^= 0x10;
@@ -225,7 +223,7 @@ public sealed class MambaCheckpointTests
     [Fact]
     public void Save_ThatFailsValidation_LeavesTheOldCheckpointIntact_AndNoTempFiles()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 212);
         try
         {
@@ -240,25 +238,25 @@ public sealed class MambaCheckpointTests
 
             // A wrong dtype.
             var name = "backbone.layers.0.mixer.D";
-            var f64 = new Dictionary<string, Tensor>(tensors) { [name] = tensors[name].to_type(ScalarType.Float64) };
+            var f64 = new Dictionary<string, SafeTensor>(tensors) { [name] = CheckpointTestData.Converted(tensors[name], SafeTensorsDType.F64) };
             try
             {
                 var e2 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, Small, f64));
-                Assert.Contains($"tensor '{name}' has dtype Float64, expected F32", e2.Message);
+                Assert.Contains($"tensor '{name}' has dtype F64, expected F32", e2.Message);
             }
-            finally { f64[name].Dispose(); }
+            finally { }
 
             Assert.Equal(weightsBefore, File.ReadAllBytes(dir.File("model.safetensors")));
             Assert.Equal(configBefore, File.ReadAllBytes(dir.File("config.json")));
             Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
         }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
     }
 
     [Fact]
     public void Save_OverAnExistingCheckpoint_ReplacesIt_AndLeavesNoTempFiles()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var first = CheckpointTestData.RandomModel(Small, seed: 213);
         var otherConfig = new MambaConfig(DModel: 24, NLayer: 1);
         var second = CheckpointTestData.RandomModel(otherConfig, seed: 214);
@@ -267,30 +265,28 @@ public sealed class MambaCheckpointTests
             MambaCheckpoint.Save(dir.Path, Small, first);
             MambaCheckpoint.Save(dir.Path, otherConfig, second);
             Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
-            using var loaded = MambaCheckpoint.Load(dir.Path);
+            var loaded = MambaCheckpoint.Load(dir.Path);
             Assert.Equal(otherConfig, loaded.Config);
             Assert.Equal(CheckpointTestData.RawBytes(second["backbone.norm_f.weight"]), CheckpointTestData.RawBytes(loaded.Tensors["backbone.norm_f.weight"]));
         }
         finally
         {
-            CheckpointTestData.DisposeAll(first.Values);
-            CheckpointTestData.DisposeAll(second.Values);
         }
     }
 
     [Fact]
     public void Save_WithAHeadThatDiffersFromTheEmbedding_IsRefused()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 215, withHead: true);
         try
         {
-            tensors[MambaCheckpoint.LmHeadName].mul_(2f);
+            tensors[MambaCheckpoint.LmHeadName] = CheckpointTestData.Map(tensors[MambaCheckpoint.LmHeadName], v => v * 2f);
             var e = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, Small, tensors));
             Assert.Contains("untied head cannot be saved", e.Message);
             Assert.Empty(dir.FileNames());
         }
-        finally { CheckpointTestData.DisposeAll(tensors.Values); }
+        finally { }
     }
 
     [Fact]
@@ -321,7 +317,7 @@ public sealed class MambaCheckpointTests
         while (headerBytes.Count % 8 != 0) headerBytes.Add((byte)' ');
         var file = BitConverter.GetBytes((ulong)headerBytes.Count).Concat(headerBytes).Concat(data).ToArray();
 
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         File.WriteAllBytes(dir.File("model.safetensors"), file);
         File.WriteAllText(dir.File("config.json"), """
             {
@@ -340,10 +336,10 @@ public sealed class MambaCheckpointTests
             }
             """);
 
-        using var loaded = MambaCheckpoint.Load(dir.Path);
+        var loaded = MambaCheckpoint.Load(dir.Path);
         Assert.Equal(config, loaded.Config);
         Assert.False(loaded.HashVerified);
         foreach (var (name, v) in values)
-            Assert.Equal(v, loaded.Tensors[name].data<float>().ToArray());
+            Assert.Equal(v, loaded.Tensors[name].ToFloats());
     }
 }

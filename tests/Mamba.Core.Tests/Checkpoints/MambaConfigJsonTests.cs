@@ -114,7 +114,7 @@ public sealed class MambaConfigJsonTests
     [Fact]
     public void Write_ThenRead_FromDisk_LeavesNoTempFile()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempFolder();
         var path = dir.File("config.json");
         MambaConfigJson.Write(path, new MambaConfig(24, 2));
         MambaConfigJson.Write(path, new MambaConfig(32, 3));   // over an existing file

@@ -1,18 +1,19 @@
+using Mamba.Training.Checkpoints;
+using Mamba.Training.Engines;
+using Mamba.Training.Model;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Mamba.Audio.Host.Console;
-using Mamba.Audio.Models;
+using Mamba.Audio.Host.Terminal;
+using Mamba.Training.Models;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Engines;
 using Mamba.Core.Engines.Cpu;
 using Mamba.Core.Model;
-using Mamba.Core.Transformer;
+using Mamba.Training.Transformer;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Mamba.Audio.Host.Commands.Bench;
 
@@ -34,7 +35,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--streams <LIST>")][Description("Streams generated at once (default 1,8,64).")]
         public string Streams { get; init; } = "1,8,64";
 
-        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine) and/or torch (the reference, on --device) (default cpu,torch).")]
+        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine; libtorch is not loaded for it alone) and/or torch (the reference, on --device) (default cpu,torch).")]
         public string Engines { get; init; } = "cpu,torch";
 
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the Transformer run.")]
@@ -42,6 +43,9 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
         [CommandOption("--threads <N>")][Description("CPU engine threads, 0 = every core (default 0).")]
         public int Threads { get; init; } = 0;
+
+        [CommandOption("--vector-widths <LIST>")][Description("CPU engine vector widths to measure: auto, 512, 256, scalar (default auto; every width gives the same samples).")]
+        public string VectorWidths { get; init; } = "auto";
 
         // Default 1: a one-sample step is too small to gain from intra-op threads, and on a busy
         // 2-core machine every parallel region waits for a descheduled thread (measured: the base
@@ -56,7 +60,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--seconds-per-run <S>")][Description("Minimum length of a timed run (default 0.5).")]
         public double SecondsPerRun { get; init; } = 0.5;
 
-        [CommandOption("--contexts <LIST>")][Description("Transformer KV-cache lengths in samples (default 1024,16384,65536,163840: 64 ms to 10 s at 16 kHz).")]
+        [CommandOption("--contexts <LIST>")][Description("Transformer KV-cache lengths in samples (default 1024,16384,65536,163840: 64 ms to 10 s at 16 kHz; measured only when --engines has torch, the Transformer needs libtorch).")]
         public string Contexts { get; init; } = "1024,16384,65536,163840";
 
         [CommandOption("--transformer-steps <N>")][Description("Timed Transformer steps at each context; the median is reported (default 3).")]
@@ -73,17 +77,18 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (Checkpoint is null && !TryNames(Presets, out _, out var bad)) return ValidationResult.Error($"--presets {Presets}: '{bad}' is not one of {string.Join(", ", AudioModelSpec.Presets.Keys)}.");
+            if (Checkpoint is null && !TryNames(Presets, out _, out var bad)) return ValidationResult.Error($"--presets {Presets}: '{bad}' is not one of {string.Join(", ", MambaPresets.All.Keys)}.");
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
             if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected cpu, torch or cpu,torch.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
+            if (!TryWidths(VectorWidths, out _)) return ValidationResult.Error($"--vector-widths {VectorWidths}: expected a comma-separated list of auto, 512, 256, scalar.");
             if (TorchThreads is < 0 or > 1024) return ValidationResult.Error($"--torch-threads {TorchThreads}: must be in 0..1024 (0 = libtorch's default).");
             if (Runs is < 1 or > 1000) return ValidationResult.Error($"--runs {Runs}: must be in 1..1000.");
             if (!(SecondsPerRun > 0 && SecondsPerRun <= 600)) return ValidationResult.Error($"--seconds-per-run {SecondsPerRun}: must be in (0, 600].");
             if (Contexts != "none" && !TryInts(Contexts, 0, 100_000_000, out _)) return ValidationResult.Error($"--contexts {Contexts}: expected a comma-separated list of lengths in 0..100000000, or none.");
             if (TransformerSteps is < 1 or > 1000) return ValidationResult.Error($"--transformer-steps {TransformerSteps}: must be in 1..1000.");
             if (MemorySeconds != "none" && !TryDoubles(MemorySeconds, out _)) return ValidationResult.Error($"--memory-seconds {MemorySeconds}: expected a comma-separated list of durations in (0, 86400], or none.");
-            if (!AudioModelSpec.Presets.ContainsKey(MemoryPreset)) return ValidationResult.Error($"--memory-preset {MemoryPreset}: expected one of {string.Join(", ", AudioModelSpec.Presets.Keys)}.");
+            if (!MambaPresets.All.ContainsKey(MemoryPreset)) return ValidationResult.Error($"--memory-preset {MemoryPreset}: expected one of {string.Join(", ", MambaPresets.All.Keys)}.");
             return ValidationResult.Success();
         }
 
@@ -91,6 +96,8 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         public IReadOnlyList<int> StreamList => TryInts(Streams, 1, 4096, out var v) ? v : [];
         public IReadOnlyList<string> EngineList => TryEngines(Engines, out var v) ? v : [];
         public IReadOnlyList<int> ContextList => Contexts != "none" && TryInts(Contexts, 0, 100_000_000, out var v) ? v : [];
+        public IReadOnlyList<CpuVectorWidth> VectorWidthList => TryWidths(VectorWidths, out var v) ? v : [];
+        public bool UsesTorch => EngineList.Contains("torch");
         public IReadOnlyList<double> MemorySecondsList => MemorySeconds != "none" && TryDoubles(MemorySeconds, out var v) ? v : [];
 
         private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -98,7 +105,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         private static bool TryNames(string list, out string[] names, out string? bad)
         {
             names = Split(list);
-            bad = names.FirstOrDefault(n => !AudioModelSpec.Presets.ContainsKey(n)) ?? (names.Length == 0 ? list : null);
+            bad = names.FirstOrDefault(n => !MambaPresets.All.ContainsKey(n)) ?? (names.Length == 0 ? list : null);
             return bad is null;
         }
 
@@ -106,6 +113,15 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         {
             engines = Split(list);
             return engines.Length > 0 && engines.All(e => e is "cpu" or "torch");
+        }
+
+        private static bool TryWidths(string list, out CpuVectorWidth[] widths)
+        {
+            var parts = Split(list);
+            widths = new CpuVectorWidth[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+                if (!CpuVectorWidths.TryParse(parts[i], out widths[i])) return false;
+            return parts.Length > 0;
         }
 
         private static bool TryInts(string list, int min, int max, out int[] values)
@@ -130,20 +146,17 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
     /// <summary>Peak memory of a child `render` of <paramref name="Seconds"/>.</summary>
     public sealed record MemoryRow(string Preset, double Seconds, long PeakMemoryBytes, double RealTimeFactor, double WallSeconds);
 
-    /// <summary>The Mamba that the Transformer is matched to: its per-sample step time and its constant state.</summary>
-    public sealed record MambaReference(string Preset, long Parameters, long StateBytesPerStream,
-        double? CpuEngineSecondsPerSample, double? TorchEngineSecondsPerSample);
-
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (settings.TorchThreads > 0) set_num_threads(settings.TorchThreads);
-        var device = Startup.ResolveDevice(settings.Device);
-        string torchName = $"torch-{(device.type == DeviceType.CUDA ? "cuda" : "cpu")}";
         var clock = Stopwatch.StartNew();
-        using var checkpointModel = settings.Checkpoint is { } path ? MambaModelCheckpoint.Load(path, CPU) : null;
-        List<(string Name, MambaConfig Config)> models = checkpointModel is not null
-            ? [("checkpoint", checkpointModel.Config)]
-            : settings.PresetList.Select(p => (Name: p, Config: AudioModelSpec.FromPreset(p, Architecture.Mamba).MambaConfig)).ToList();
+        // Everything torch (the reference engine, the Transformer) lives in TorchGenerateBench, so a
+        // cpu-only run never loads libtorch.
+        var torch = settings.UsesTorch ? TorchGenerateBench.Start(settings) : null;
+        if (torch is null) Startup.PrintCpu("the CPU engine; libtorch is not loaded");
+        var checkpoint = settings.Checkpoint is { } path ? MambaCheckpoint.Load(path) : null;
+        List<(string Name, MambaConfig Config)> models = checkpoint is not null
+            ? [("checkpoint", checkpoint.Config)]
+            : settings.PresetList.Select(p => (Name: p, Config: MambaPresets.Get(p))).ToList();
 
         // 1. Speed per engine and stream count.
         var engineRows = new List<EngineBenchmarkRow>();
@@ -151,7 +164,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         void Report(EngineBenchmarkRow r)
         {
             engineRows.Add(r);
-            AnsiConsole.WriteLine($"{r.Engine,-9} {r.Preset,-10} {r.Streams,4} streams {r.SamplesPerSecond,10:N0} samples/s  RTF {r.RealTimeFactor:F2}x/stream");
+            AnsiConsole.WriteLine($"{r.Engine,-11} {r.Preset,-10} {r.Streams,4} streams {r.SamplesPerSecond,10:N0} samples/s  RTF {r.RealTimeFactor:F2}x/stream");
             speed.AddRow(r.Engine, r.Preset, $"{r.Streams}", $"{r.Threads}", $"{r.SamplesPerSecond:N0}",
                 $"{r.SamplesPerSecondPerStream:N0}", $"{r.RealTimeFactor:F2}x");
         }
@@ -159,22 +172,12 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         {
             if (settings.EngineList.Contains("cpu"))
             {
-                var weights = checkpointModel is not null ? new CpuWeights(checkpointModel) : CpuWeights.Random(config, seed: 1);
-                foreach (int streams in settings.StreamList)
-                    Report(EngineBenchmark.MeasureCpu(name, weights, streams, new CpuEngineOptions(settings.Threads), settings.Runs, settings.SecondsPerRun));
+                var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
+                foreach (var width in settings.VectorWidthList)
+                    foreach (int streams in settings.StreamList)
+                        Report(EngineBenchmark.MeasureCpu(name, weights, streams, new CpuEngineOptions(settings.Threads, width), settings.Runs, settings.SecondsPerRun));
             }
-            if (settings.EngineList.Contains("torch"))
-            {
-                using var model = checkpointModel is not null ? MambaModelCheckpoint.Load(settings.Checkpoint!, device) : new MambaLM(config, seed: 1);
-                model.to(device);
-                foreach (int streams in settings.StreamList)
-                {
-                    using var engine = new TorchStepEngine(model, streams);
-                    // Small blocks: the reference engine takes milliseconds per step.
-                    Report(EngineBenchmark.Measure(engine, torchName, name, device.type == DeviceType.CPU ? get_num_threads() : 1,
-                        config.ParameterCount * sizeof(float), settings.Runs, settings.SecondsPerRun, blockSamples: 8));
-                }
-            }
+            torch?.MeasureEngine(name, config, checkpoint, settings, Report);
         }
         speed.Caption("RTF: real-time factor at 16 kHz, audio seconds per wall second; above 1 is faster than real time. " +
                       string.Join(", ", models.Select(m => $"{m.Name} = d_model {m.Config.DModel} x {m.Config.NLayer} layers")));
@@ -190,8 +193,8 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 string memoryModel = settings.Checkpoint ?? Path.Combine(scratch, "model");
                 if (settings.Checkpoint is null)
                 {
-                    using var model = new MambaLM(AudioModelSpec.FromPreset(settings.MemoryPreset, Architecture.Mamba).MambaConfig, seed: 1);
-                    MambaModelCheckpoint.Save(model, memoryModel);
+                    var config = MambaPresets.Get(settings.MemoryPreset);
+                    MambaCheckpoint.Save(memoryModel, config, MambaRandomWeights.Create(config, seed: 1));
                 }
                 foreach (double seconds in settings.MemorySecondsList)
                 {
@@ -214,59 +217,31 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
         // 3. The Transformer baseline against context length, matched to the largest Mamba measured.
         var (matchName, matchConfig) = models.MaxBy(m => m.Config.ParameterCount);
-        var tconfig = TransformerConfig.Matching(matchConfig.ParameterCount, matchConfig.NLayer);
-        var transformerRows = new List<TransformerStepRow>();
-        var skipped = new List<long>();
-        if (settings.ContextList.Count > 0)
-        {
-            using var transformer = new TransformerLM(tconfig, seed: 1);
-            transformer.to(device);
-            long budget = device.type == DeviceType.CPU ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2 : long.MaxValue;
-            foreach (int contextLength in settings.ContextList)
-            {
-                if (TransformerCache.BytesPerStream(tconfig, contextLength) > budget) { skipped.Add(contextLength); continue; }
-                var row = TransformerStepBenchmark.Measure(transformer, contextLength, streams: 1, settings.TransformerSteps);
-                AnsiConsole.WriteLine($"transformer context {contextLength,7}: {row.SecondsPerSample * 1e3,8:F3} ms/sample, cache {row.CacheBytesPerStream / 1048576.0:F1} MiB/stream");
-                transformerRows.Add(row);
-            }
-        }
-        var cpuRow = engineRows.FirstOrDefault(r => r.Engine == "cpu" && r.Preset == matchName && r.Streams == 1);
-        var torchRow = engineRows.FirstOrDefault(r => r.Engine == torchName && r.Preset == matchName && r.Streams == 1);
-        var mamba = new MambaReference(matchName, matchConfig.ParameterCount, (long)matchConfig.NLayer * matchConfig.StateFloatsPerLayer * sizeof(float),
-            cpuRow is null ? null : 1 / cpuRow.SamplesPerSecond, torchRow is null ? null : 1 / torchRow.SamplesPerSecond);
-        if (transformerRows.Count > 0 || skipped.Count > 0)
-        {
-            var versus = new Table().AddColumns("model at context (samples)", "ms / sample", "state / stream");
-            string Ms(double s) => $"{s * 1e3:F3}";
-            foreach (var r in transformerRows)
-                versus.AddRow($"Transformer at {r.Context:N0} ({r.Context / 16000.0:0.##} s)", Ms(r.SecondsPerSample), $"{r.CacheBytesPerStream / 1048576.0:F1} MiB KV cache");
-            foreach (var s in skipped)
-                versus.AddRow($"Transformer at {s:N0}", "skipped", $"{TransformerCache.BytesPerStream(tconfig, s) / 1048576.0:F1} MiB: > half the memory");
-            if (mamba.CpuEngineSecondsPerSample is { } cpuSeconds)
-                versus.AddRow("Mamba, cpu engine, any context", Ms(cpuSeconds), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
-            if (mamba.TorchEngineSecondsPerSample is { } torchSeconds)
-                versus.AddRow($"Mamba, {torchName} engine, any context", Ms(torchSeconds), $"{mamba.StateBytesPerStream / 1024.0:F1} KiB");
-            versus.Caption($"1 stream. Transformer d_model {tconfig.DModel} x {tconfig.NLayer}, {tconfig.NHead} heads ({tconfig.ParameterCount:N0} parameters) on {device.type}; " +
-                           $"Mamba {matchName} ({matchConfig.ParameterCount:N0} parameters)");
-            AnsiConsole.Write(versus);
-        }
+        object? transformer = null;
+        if (torch is not null)
+            transformer = torch.MeasureTransformer(matchName, matchConfig, engineRows, settings);
+        else if (settings.ContextList.Count > 0)
+            AnsiConsole.MarkupLine("[grey]Transformer baseline not measured: it needs libtorch (add torch to --engines).[/]");
 
+        var libraries = NativeLibraries.Loaded();
         JsonReport.Write(settings.Json, new
         {
             Machine = MachineInfo.Describe(),
             Date = DateTime.UtcNow,
-            Device = device.ToString(),
+            Device = torch?.DeviceName ?? "cpu",
             SampleRate = EngineBenchmark.SampleRate,
             Settings = new
             {
                 Models = models.Select(m => new { m.Name, m.Config.DModel, m.Config.NLayer, Parameters = m.Config.ParameterCount }),
-                Streams = settings.StreamList, Engines = settings.EngineList, settings.Threads, settings.TorchThreads, TorchThreadsUsed = get_num_threads(), settings.Runs, settings.SecondsPerRun,
+                Streams = settings.StreamList, Engines = settings.EngineList, settings.Threads, VectorWidths = settings.VectorWidthList.Select(w => w.Name()),
+                settings.TorchThreads, settings.Runs, settings.SecondsPerRun,
                 Contexts = settings.ContextList, settings.TransformerSteps, MemorySeconds = settings.MemorySecondsList,
             },
             Engines = engineRows,
             Memory = memoryRows,
-            Transformer = new { Config = tconfig, Parameters = tconfig.ParameterCount, Rows = transformerRows, SkippedContexts = skipped },
-            Mamba = mamba,
+            Transformer = transformer,
+            LibtorchLoaded = NativeLibraries.HasLibtorch(libraries),
+            NativeLibraries = libraries,
             WallSeconds = clock.Elapsed.TotalSeconds,
         });
         return 0;

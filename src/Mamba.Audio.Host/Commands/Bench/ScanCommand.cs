@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using Mamba.Audio.Host.Console;
-using Mamba.Core.Scan;
+using Mamba.Audio.Host.Terminal;
+using Mamba.Training.Scan;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

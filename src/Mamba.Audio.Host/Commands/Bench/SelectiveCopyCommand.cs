@@ -1,7 +1,7 @@
 using System.ComponentModel;
-using Mamba.Audio.Host.Console;
-using Mamba.Core.Scan;
-using Mamba.Core.Tasks;
+using Mamba.Audio.Host.Terminal;
+using Mamba.Training.Scan;
+using Mamba.Training.Tasks;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -83,7 +83,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
             e.Cancel = true; // first Ctrl-C: stop training, still evaluate and report
             stop.Cancel();
         };
-        System.Console.CancelKeyPress += onCancel;
+        Console.CancelKeyPress += onCancel;
         SelectiveCopyResult result;
         try
         {
@@ -91,7 +91,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         }
         finally
         {
-            System.Console.CancelKeyPress -= onCancel;
+            Console.CancelKeyPress -= onCancel;
         }
 
         var table = new Table().AddColumns("setting", "value");

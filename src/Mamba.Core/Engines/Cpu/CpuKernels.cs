@@ -4,9 +4,10 @@ using System.Runtime.Intrinsics;
 namespace Mamba.Core.Engines.Cpu;
 
 /// <summary>
-/// The kernels of the CPU step, one per piece of math. Each has a Vector256 body and a scalar twin
-/// that performs the same IEEE operations lane for lane (<paramref name="simd"/> = false forces the
-/// twin; tests check both give the same bits). Two rules make the result independent of the vector
+/// The kernels of the CPU step, one per piece of math. Each has a Vector256 body (some a Vector512
+/// one too) and a scalar twin that performs the same IEEE operations lane for lane; the width is
+/// the engine's option (<see cref="CpuVectorWidth"/>, resolved), and tests check every width gives
+/// the same bits. Two rules make the result independent of the vector
 /// width, the number of streams batched together and the machine:
 /// - element-wise work (and the column form of the mat-vec: y += x[c] * W^T[c, :]) never mixes lanes,
 ///   so each output is one chain of fused multiply-adds in input order;
@@ -17,20 +18,14 @@ namespace Mamba.Core.Engines.Cpu;
 /// </summary>
 public static unsafe class CpuKernels
 {
-    private static bool Vectors(bool simd) => simd && Vector256.IsHardwareAccelerated;
+    private static bool Vectors(CpuVectorWidth width) => width != CpuVectorWidth.Scalar && Vector256.IsHardwareAccelerated;
 
-    /// <summary>
-    /// Whether the lane-wise kernels may use Vector512 where the hardware has it (the same bits as
-    /// Vector256 and scalar). A switch for measurements only (<see cref="EngineBenchmark"/>).
-    /// </summary>
-    internal static bool UseVector512 = Vector512.IsHardwareAccelerated;
-
-    private static bool Wide(bool simd) => simd && UseVector512 && Vector512.IsHardwareAccelerated;
+    private static bool Wide(CpuVectorWidth width) => width == CpuVectorWidth.Vector512 && Vector512.IsHardwareAccelerated;
 
     /// <summary>y = x * rsqrt(mean(x[..d]^2) + eps) * w over the padded width dp (padding is zero).</summary>
-    public static void RmsNorm(float* x, float* w, float* y, int d, int dp, bool simd)
+    public static void RmsNorm(float* x, float* w, float* y, int d, int dp, CpuVectorWidth simd)
     {
-        float ss = CpuMath.SumOfSquares(new ReadOnlySpan<float>(x, dp), simd);
+        float ss = CpuMath.SumOfSquares(new ReadOnlySpan<float>(x, dp), simd != CpuVectorWidth.Scalar);
         float scale = 1f / MathF.Sqrt(ss / d + (float)Model.MambaConfig.NormEpsilon);
         int i = 0;
         if (Vectors(simd))
@@ -42,7 +37,7 @@ public static unsafe class CpuKernels
     }
 
     /// <summary>x += y (the residual add).</summary>
-    public static void Add(float* x, float* y, int n, bool simd)
+    public static void Add(float* x, float* y, int n, CpuVectorWidth simd)
     {
         int i = 0;
         if (Vectors(simd)) for (; i < n; i += 8) Vector256.Store(Vector256.Load(x + i) + Vector256.Load(y + i), x + i);
@@ -54,7 +49,7 @@ public static unsafe class CpuKernels
     /// wt: (cols, rows), rows a multiple of 8; X: (G, cols) with row stride xs; Y: (G, rows) with row stride ys.
     /// Four or more streams are blocked 4 x 16 outputs so each weight vector is loaded once per 4 streams.
     /// </summary>
-    public static void MatMulColumns(float* wt, int cols, int rows, float* x, int xs, float* y, int ys, int streams, bool simd)
+    public static void MatMulColumns(float* wt, int cols, int rows, float* x, int xs, float* y, int ys, int streams, CpuVectorWidth simd)
     {
         if (!Vectors(simd))
         {
@@ -69,7 +64,7 @@ public static unsafe class CpuKernels
         }
         if (streams < 4)
         {
-            for (int g = 0; g < streams; g++) MatVecColumns(wt, cols, rows, x + g * xs, y + g * ys);
+            for (int g = 0; g < streams; g++) MatVecColumns(wt, cols, rows, x + g * xs, y + g * ys, simd);
             return;
         }
         int oo = 0;
@@ -95,10 +90,10 @@ public static unsafe class CpuKernels
     }
 
     /// <summary>One stream of <see cref="MatMulColumns"/>: 64 outputs at a time (8 independent FMA chains).</summary>
-    public static void MatVecColumns(float* wt, int cols, int rows, float* x, float* y)
+    public static void MatVecColumns(float* wt, int cols, int rows, float* x, float* y, CpuVectorWidth simd)
     {
         int o = 0;
-        if (Wide(true))
+        if (Wide(simd))
         {
             for (; o + 128 <= rows; o += 128)
             {
@@ -250,7 +245,7 @@ public static unsafe class CpuKernels
     /// Row (dot) form, for few outputs: Y[g, o] = W[o, :] . X[g, :] with element c in lane c mod 8 and
     /// the fixed lane tree. w: (rows, cols) row-major, cols a multiple of 8.
     /// </summary>
-    public static void MatMulRows(float* w, int rows, int cols, float* x, int xs, float* y, int ys, int streams, bool simd)
+    public static void MatMulRows(float* w, int rows, int cols, float* x, int xs, float* y, int ys, int streams, CpuVectorWidth simd)
     {
         bool vectors = Vectors(simd);
         float* lanes = stackalloc float[8];
@@ -308,7 +303,7 @@ public static unsafe class CpuKernels
     /// Causal depthwise conv, one step, then SiLU: the window (k, d_in) shifts left by one, x enters as
     /// the newest tap, y = SiLU(b + sum_j w[j] * window[j]) (FMAs from the oldest tap).
     /// </summary>
-    public static void ConvStep(float* window, float* w, float* b, float* x, float* y, int k, int dInP, bool simd)
+    public static void ConvStep(float* window, float* w, float* b, float* x, float* y, int k, int dInP, CpuVectorWidth simd)
     {
         int i = 0;
         if (Vectors(simd))
@@ -350,7 +345,7 @@ public static unsafe class CpuKernels
     /// h: (n, d_in) updated in place; xDbl: (r + 2n) = (dt, B, C) from x_proj.
     /// </summary>
     public static void SsmStep(float* h, float* a, float* dSkip, float* dtT, float* dtBias, float* xDbl, int r, int n,
-        float* x, float* z, float* y, int dInP, bool simd)
+        float* x, float* z, float* y, int dInP, CpuVectorWidth simd)
     {
         float* bIn = xDbl + r, cIn = xDbl + r + n;
         int i = 0;

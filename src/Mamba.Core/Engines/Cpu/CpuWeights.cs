@@ -1,10 +1,10 @@
 using Mamba.Core.Model;
-using static TorchSharp.torch;
+using Mamba.Core.Checkpoints;
 
 namespace Mamba.Core.Engines.Cpu;
 
 /// <summary>
-/// The weights of a <see cref="MambaLM"/> copied out once and laid out for the CPU step (read-only
+/// The weights of a Mamba LM (a checkpoint, or a model handed over by Mamba.Training) copied out once and laid out for the CPU step (read-only
 /// after construction). Widths are padded up to multiples of 8 (one Vector256) with zeros, so the
 /// kernels have no tails: a padded channel has zero weights, zero input and stays zero.
 /// "T" marks a transposed copy, (in, out) row-major, for the column (axpy) form of the mat-vec.
@@ -25,59 +25,22 @@ public sealed class CpuWeights
 
     public static int Pad8(int n) => (n + 7) & ~7;
 
-    /// <summary>Copies the model's parameters (any device, any float dtype) into float32 arrays.</summary>
-    public CpuWeights(MambaLM model) : this(model.Config, ReaderOf(model)) { }
+    /// <summary>Lays out the weights of a checkpoint read by <see cref="MambaCheckpoint.Load"/>.</summary>
+    public CpuWeights(LoadedCheckpoint checkpoint) : this(checkpoint.Config, checkpoint.Floats) { }
 
-    /// <summary>
-    /// Random weights drawn like <see cref="MambaInitialization"/> (uniform fan-in bounds, S4D-real A,
-    /// D = 1, dt bias = softplus^-1 of a log-uniform dt, N(0, 0.02) embedding) from a <see cref="Pcg32"/>,
-    /// without libtorch: for benchmarks, which cost the same on any weights, and for checks across machines.
-    /// </summary>
+    /// <summary>Reads a checkpoint directory (or its model.safetensors) straight into the engine's layout; no training framework is loaded.</summary>
+    /// <exception cref="CheckpointException">The checkpoint is missing, corrupted or does not match its config.json.</exception>
+    public static CpuWeights Load(string path) => new(MambaCheckpoint.Load(path));
+
+    /// <summary>Random weights drawn by the model's initialisation rules (<see cref="MambaRandomWeights"/>): for benchmarks and checks.</summary>
     public static CpuWeights Random(MambaConfig config, ulong seed)
     {
-        config.Validate();
-        var rng = new Sampling.Pcg32(seed);
-        float Uniform(double bound) => (float)((rng.NextFloat() * 2.0 - 1.0) * bound);
-        float[] U(int count, double bound) { var a = new float[count]; for (int i = 0; i < a.Length; i++) a[i] = Uniform(bound); return a; }
-        int d = config.DModel, dIn = config.DInner, n = config.DState, r = config.DtRank, k = config.DConv;
-        var p = new Dictionary<string, float[]>();
-        var emb = new float[config.PaddedVocabSize * d];
-        for (int i = 0; i < emb.Length; i++)
-        {
-            // Box-Muller from two uniforms in (0, 1].
-            double u1 = 1.0 - rng.NextFloat(), u2 = rng.NextFloat();
-            emb[i] = (float)(MambaInitialization.EmbeddingStd * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
-        }
-        p["backbone.embedding.weight"] = emb;
-        p["backbone.norm_f.weight"] = Enumerable.Repeat(1f, d).ToArray();
-        for (int l = 0; l < config.NLayer; l++)
-        {
-            string m = $"backbone.layers.{l}.mixer.";
-            p[$"backbone.layers.{l}.norm.weight"] = Enumerable.Repeat(1f, d).ToArray();
-            p[m + "in_proj.weight"] = U(2 * dIn * d, 1 / Math.Sqrt(d));
-            p[m + "conv1d.weight"] = U(dIn * k, 1 / Math.Sqrt(k));
-            p[m + "conv1d.bias"] = U(dIn, 1 / Math.Sqrt(k));
-            p[m + "x_proj.weight"] = U((r + 2 * n) * dIn, 1 / Math.Sqrt(dIn));
-            p[m + "dt_proj.weight"] = U(dIn * r, Math.Pow(r, -0.5));
-            var bias = new float[dIn];
-            for (int i = 0; i < dIn; i++)
-            {
-                double dt = Math.Max(MambaInitialization.DtInitFloor, Math.Exp(rng.NextFloat() *
-                    (Math.Log(MambaInitialization.DtMax) - Math.Log(MambaInitialization.DtMin)) + Math.Log(MambaInitialization.DtMin)));
-                bias[i] = (float)(dt + Math.Log(1 - Math.Exp(-dt)));
-            }
-            p[m + "dt_proj.bias"] = bias;
-            var aLog = new float[dIn * n];
-            for (int i = 0; i < aLog.Length; i++) aLog[i] = (float)Math.Log(i % n + 1);
-            p[m + "A_log"] = aLog;
-            p[m + "D"] = Enumerable.Repeat(1f, dIn).ToArray();
-            p[m + "out_proj.weight"] = U(d * dIn, 1 / Math.Sqrt(dIn) / Math.Sqrt(config.NLayer));
-        }
-        return new CpuWeights(config, name => p[name]);
+        var tensors = MambaRandomWeights.Create(config, seed);
+        return new CpuWeights(config, name => tensors[name].ToFloats());
     }
 
     /// <param name="read">The float32 values of a parameter by its checkpoint name, in PyTorch's layout.</param>
-    private CpuWeights(MambaConfig config, Func<string, float[]> read)
+    public CpuWeights(MambaConfig config, Func<string, float[]> read)
     {
         var c = Config = config;
         int d = c.DModel, dIn = c.DInner, n = c.DState, r = c.DtRank, k = c.DConv, v = c.VocabSize;
@@ -133,18 +96,6 @@ public sealed class CpuWeights
 
     /// <summary>Bytes of weights the step reads (the working set per step of one stream).</summary>
     public long Bytes => 4L * (HeadT.Length + NormF.Length + Layers.Sum(l => (long)l.FloatCount));
-
-    private static Func<string, float[]> ReaderOf(MambaLM model)
-    {
-        var p = model.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
-        return name => ReadFloats(p[name]);
-    }
-
-    private static float[] ReadFloats(Tensor t)
-    {
-        using var scope = NewDisposeScope();
-        return t.detach().to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-    }
 
     private static float[] PadVector(float[] x, int length)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mamba.Audio.Host.Tests.Support;
 
 namespace Mamba.Audio.Host.Tests.Commands.Bench;
 
@@ -11,7 +12,7 @@ public class GenerateCommandTests
         try
         {
             var json = Path.Combine(dir.FullName, "generate.json");
-            int code = MambaAudioApp.Run(new[] { "bench", "generate", "--presets", "tiny", "--streams", "1,2", "--engines", "cpu,torch",
+            int code = MambaAudioApp.Run(new[] { "bench", "generate", "--presets", "tiny", "--streams", "1,2", "--engines", "cpu,torch", "--vector-widths", "auto,scalar", "--vector-widths", "auto,scalar",
                 "--device", "cpu", "--runs", "1", "--seconds-per-run", "0.05", "--contexts", "64,256", "--transformer-steps", "1",
                 "--memory-seconds", "0.5,1", "--memory-preset", "tiny", "--json", json });
             Assert.Equal(0, code);
@@ -19,9 +20,16 @@ public class GenerateCommandTests
             var root = doc.RootElement;
 
             var engines = root.GetProperty("Engines").EnumerateArray().ToList();
-            Assert.Equal(new[] { "cpu/1", "cpu/2", "torch-cpu/1", "torch-cpu/2" },
+            Assert.Equal(new[] { "cpu/1", "cpu/2", "cpu-scalar/1", "cpu-scalar/2", "torch-cpu/1", "torch-cpu/2" },
                 engines.Select(e => $"{e.GetProperty("Engine").GetString()}/{e.GetProperty("Streams").GetInt32()}"));
-            Assert.All(engines, e => Assert.True(e.GetProperty("SamplesPerSecond").GetDouble() > 0));
+            foreach (var e in engines)
+            {
+                // The derived figures agree with the measured total (at 16 kHz).
+                double total = e.GetProperty("SamplesPerSecond").GetDouble(), perStream = e.GetProperty("SamplesPerSecondPerStream").GetDouble();
+                Assert.True(total > 0);
+                Assert.Equal(total, perStream * e.GetProperty("Streams").GetInt32(), 6);
+                Assert.Equal(perStream / 16000, e.GetProperty("RealTimeFactor").GetDouble(), 9);
+            }
             Assert.All(engines, e => Assert.Equal("tiny", e.GetProperty("Preset").GetString()));
 
             var memory = root.GetProperty("Memory").EnumerateArray().ToList();
@@ -34,7 +42,7 @@ public class GenerateCommandTests
             Assert.Equal(4 * rows[0].GetProperty("CacheBytesPerStream").GetInt64(), rows[1].GetProperty("CacheBytesPerStream").GetInt64());
             Assert.All(rows, r => Assert.True(r.GetProperty("SecondsPerSample").GetDouble() > 0));
 
-            var mamba = root.GetProperty("Mamba");
+            var mamba = transformer.GetProperty("Mamba");
             Assert.Equal(2 * 40 * 32 * 4, mamba.GetProperty("StateBytesPerStream").GetInt64());   // 2 layers x 40 d_model floats
             Assert.True(mamba.GetProperty("CpuEngineSecondsPerSample").GetDouble() > 0);
         }
@@ -49,12 +57,14 @@ public class GenerateCommandTests
     [InlineData("--streams", "0")]
     [InlineData("--streams", "1,x")]
     [InlineData("--engines", "gpu")]
+    [InlineData("--vector-widths", "128")]
     [InlineData("--contexts", "-1")]
     [InlineData("--memory-seconds", "0")]
     [InlineData("--runs", "0")]
-    public void BadOption_IsRejectedWithExitCode2(string option, string value)
+    public void BadOption_IsRejectedWithExitCode2_AndAMessageNamingIt(string option, string value)
     {
-        int code = MambaAudioApp.Run(new[] { "bench", "generate", option, value, "--json", Path.Combine(Path.GetTempPath(), "never.json") });
-        Assert.Equal(2, code);
+        var result = HostRun.Run("bench", "generate", option, value, "--json", Path.Combine(Path.GetTempPath(), "never.json"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{option} {value}", result.Output);
     }
 }

@@ -1,0 +1,36 @@
+using Mamba.Training.Runs;
+using Spectre.Console;
+
+namespace Mamba.Audio.Host.Terminal;
+
+/// <summary>
+/// Prints a run's progress as plain lines (step, loss, validation bits/sample, samples/s, ETA):
+/// readable live in a terminal and in a log file alike, which matters for overnight runs.
+/// </summary>
+public sealed class ConsoleTrainingObserver : ITrainingObserver
+{
+    private double lastValidation = double.NaN;
+
+    public void Started(TrainingStart s)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[grey]model:[/] {s.Model} ({s.Parameters:N0} parameters) on {s.Device}");
+        AnsiConsole.MarkupLineInterpolated(
+            $"[grey]corpus:[/] {s.TrainSamples / 16000.0 / 3600:F2} h train, {s.ValidationSamples / 16000.0 / 3600:F2} h validation (at 16 kHz); unigram entropy {s.UnigramEntropyBits:F3} bits/sample (the trivial baseline)");
+        AnsiConsole.MarkupLineInterpolated($"[grey]{(s.Resumed ? "resuming at" : "starting at")}[/] step {s.FirstStep} of {s.Steps}");
+    }
+
+    public void Stepped(StepReport r) =>
+        AnsiConsole.MarkupLineInterpolated(
+            $"step {r.Step,7}/{r.Steps}  loss {r.LossBits:F4} bits  val {lastValidation:F4}  lr {r.LearningRate:E2}  {r.SamplesPerSecond,9:N0} samples/s  elapsed {r.Elapsed:hh\\:mm\\:ss}  ETA {r.Remaining:hh\\:mm\\:ss}");
+
+    public void Validated(ValidationReport r)
+    {
+        lastValidation = r.BitsPerSample;
+        AnsiConsole.MarkupLineInterpolated($"[blue]validation[/] step {r.Step}: {r.BitsPerSample:F4} bits/sample{(r.IsBest ? " (best)" : "")}");
+    }
+
+    public void Checkpointed(long step, string directory) =>
+        AnsiConsole.MarkupLineInterpolated($"[green]checkpoint[/] step {step}: {directory}");
+
+    public void Message(string text) => AnsiConsole.MarkupLineInterpolated($"[yellow]{text}[/]");
+}
