@@ -30,7 +30,8 @@ public sealed class PrepareCommand : Command<PrepareCommand.Settings>
         public double ValidationFraction { get; init; } = 0.1;
 
         [CommandOption("--group-by <REGEX>")]
-        [Description("Regular expression on each file's path relative to its input folder; its first capture group names the file's group, and a group's files share one split (e.g. '^([^_]+)_' for the voice of digits clips). Default: each file is its own group.")]
+        // Descriptions are Spectre markup: brackets are written doubled ("[[", "]]") to print as themselves.
+        [Description("Regular expression on each file's path relative to its input folder; its first capture group names the file's group, and a group's files share one split (e.g. '^([[^_]]+)_' for the voice of digits clips). Default: each file is its own group.")]
         public string? GroupBy { get; init; }
 
         [CommandOption("--strict")][Description("Fail (exit code 2, corpus unchanged) instead of skipping a broken or non-WAV file or tolerating a data size that lies.")]
@@ -77,6 +78,7 @@ public sealed class PrepareCommand : Command<PrepareCommand.Settings>
         table.AddRow("samples", $"{m.Samples.Train:N0}", $"{m.Samples.Validation:N0}", $"{m.TotalSamples:N0}");
         table.AddRow("unigram entropy (bits/sample)", $"{m.UnigramEntropyBits.Train:F3}", $"{m.UnigramEntropyBits.Validation:F3}", "");
         AnsiConsole.Write(table);
+        if (m.SplitNote is { } note) AnsiConsole.MarkupLineInterpolated($"[yellow]split:[/] {note}");
         AnsiConsole.MarkupLineInterpolated(
             $"encoded {report.Encoded.Count:N0}, reused {report.Reused.Count:N0}, dropped {report.Dropped.Count:N0}, skipped {m.Skipped.Count:N0}, warnings {m.Warnings.Count:N0}; {report.Elapsed.TotalSeconds:F1} s");
         AnsiConsole.MarkupLineInterpolated($"[grey]content hash:[/] {m.ContentHash}");

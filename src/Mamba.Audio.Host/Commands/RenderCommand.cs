@@ -32,7 +32,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--temperature <T>")][Description("Sampling temperature, 0 = greedy (default 1).")]
         public float Temperature { get; init; } = 1f;
 
-        [CommandOption("--top-p <P>")][Description("Nucleus sampling mass in (0, 1] (default 1: the full distribution).")]
+        [CommandOption("--top-p <P>")][Description("Nucleus sampling mass in (0, 1]] (default 1: the full distribution).")]
         public float TopP { get; init; } = 1f;
 
         [CommandOption("--seed <N>")][Description("Seed of the first take; take i uses seed + i (default 1). The same seed gives the same file.")]
@@ -77,6 +77,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
                 return ValidationResult.Error($"--prompt-seconds {PromptSeconds}: must be in (0, {maxPrompt}] with --prime {ResolvedPrime}" +
                     (ResolvedPrime == "forward" ? " (the parallel pass holds every position's activations: about 0.5 GB per second of prompt for the base model; --prime step takes up to 600)." : "."));
             if (Takes is < 1 or > 64) return ValidationResult.Error($"--takes {Takes}: must be in 1..64.");
+            if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
             if (Block is < 64 or > 65536) return ValidationResult.Error($"--block {Block}: must be in 64..65536.");
             return ValidationResult.Success();

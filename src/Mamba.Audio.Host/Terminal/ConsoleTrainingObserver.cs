@@ -15,13 +15,18 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     {
         AnsiConsole.MarkupLineInterpolated($"[grey]model:[/] {s.Model} ({s.Parameters:N0} parameters) on {s.Device}");
         AnsiConsole.MarkupLineInterpolated(
-            $"[grey]corpus:[/] {s.TrainSamples / 16000.0 / 3600:F2} h train, {s.ValidationSamples / 16000.0 / 3600:F2} h validation (at 16 kHz); unigram entropy {s.UnigramEntropyBits:F3} bits/sample (the trivial baseline)");
+            $"[grey]corpus:[/] {s.TrainSamples / (double)s.SampleRate / 3600:F2} h train, {s.ValidationSamples / (double)s.SampleRate / 3600:F2} h validation (at {s.SampleRate} Hz); unigram entropy {s.UnigramEntropyBits:F3} bits/sample (the trivial baseline)");
+        if (s.ValidationSamples == 0)
+            AnsiConsole.MarkupLine("[yellow]the corpus has no validation split: no validation bits/sample will be reported and best/ is the last checkpoint. Re-run prepare with --validation-fraction > 0 over at least two groups to hold some out.[/]");
         AnsiConsole.MarkupLineInterpolated($"[grey]{(s.Resumed ? "resuming at" : "starting at")}[/] step {s.FirstStep} of {s.Steps}");
     }
 
-    public void Stepped(StepReport r) =>
-        AnsiConsole.MarkupLineInterpolated(
-            $"step {r.Step,7}/{r.Steps}  loss {r.LossBits:F4} bits  val {lastValidation:F4}  lr {r.LearningRate:E2}  {r.SamplesPerSecond,9:N0} samples/s  elapsed {r.Elapsed:hh\\:mm\\:ss}  ETA {r.Remaining:hh\\:mm\\:ss}");
+    public void Stepped(StepReport r) => AnsiConsole.MarkupLine(Markup.Escape(StepLine(r, lastValidation)));
+
+    /// <summary>One progress line; "val" appears only once a validation exists (never "val NaN").</summary>
+    public static string StepLine(StepReport r, double lastValidation) =>
+        $"step {r.Step,7}/{r.Steps}  loss {r.LossBits:F4} bits  " + (double.IsNaN(lastValidation) ? "" : $"val {lastValidation:F4}  ") +
+        $"lr {r.LearningRate:E2}  {r.SamplesPerSecond,9:N0} samples/s  elapsed {r.Elapsed:hh\\:mm\\:ss}  ETA {r.Remaining:hh\\:mm\\:ss}";
 
     public void Validated(ValidationReport r)
     {

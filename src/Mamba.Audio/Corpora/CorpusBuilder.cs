@@ -69,7 +69,7 @@ public static class CorpusBuilder
                     cancel.ThrowIfCancellationRequested();
                     var file = candidates[i];
                     string group = rule.GroupOf(file.Path);
-                    var split = rule.SplitOf(group);
+                    var split = rule.SplitOf(group);   // final split assigned once every file is known
                     var info = new FileInfo(file.FullPath);
                     long size = info.Length, ticks = info.LastWriteTimeUtc.Ticks;
                     long offset = audio.Position;
@@ -109,8 +109,11 @@ public static class CorpusBuilder
                 audio.Flush(flushToDisk: true);
             }
 
+            var splits = rule.Assign(entries.Select(e => e.Group), out var splitNote);
+            for (int i = 0; i < entries.Count; i++) entries[i] = entries[i] with { Split = splits[entries[i].Group] };
             var (histograms, contentHash) = HashAndCount(audioTemp, entries);
-            var manifest = MakeManifest(options, rule, entries, histograms, contentHash, skipped, warnings, previousCreated: ReadCreated(manifestPath, previous is not null));
+            var manifest = MakeManifest(options, rule, entries, histograms, contentHash, skipped, warnings, previousCreated: ReadCreated(manifestPath, previous is not null))
+                with { SplitNote = splitNote };
             CorpusLayout.WriteJson(indexTemp, new CorpusIndex(CorpusLayout.FormatVersion, options.SampleRate, entries));
             CorpusLayout.WriteJson(manifestTemp, manifest);
             // Manifest last: until it lands, a reader sees the previous manifest, and AudioCorpus.Open

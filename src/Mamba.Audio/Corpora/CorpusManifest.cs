@@ -19,10 +19,11 @@ namespace Mamba.Audio.Corpora;
 /// <param name="Updated">When this version was written.</param>
 /// <param name="Skipped">Files found under the inputs and left out, with the reason.</param>
 /// <param name="Warnings">Included files read with a tolerated problem, with the problem.</param>
+/// <param name="SplitNote">What the split did beyond the hash rule (a group held out so validation is not empty), or why there is no validation split; null when the hash alone decided.</param>
 public sealed record CorpusManifest(
     int FormatVersion, int SampleRate, string Encoding,
     CorpusSplitValues<int> Files, CorpusSplitValues<long> Samples, CorpusSplitValues<double> Hours, long TotalSamples,
     CorpusSplitValues<double> UnigramEntropyBits, string ContentHash,
     CorpusSplitRule Split, CorpusSplitValues<int> Groups,
     DateTimeOffset Created, DateTimeOffset Updated,
-    IReadOnlyList<CorpusFileNote> Skipped, IReadOnlyList<CorpusFileNote> Warnings);
+    IReadOnlyList<CorpusFileNote> Skipped, IReadOnlyList<CorpusFileNote> Warnings, string? SplitNote = null);

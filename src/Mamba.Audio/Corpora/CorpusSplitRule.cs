@@ -39,13 +39,48 @@ public sealed record CorpusSplitRule(long Seed = 1, double ValidationFraction = 
         return match.Success && match.Groups[1].Success ? match.Groups[1].Value : relativePath;
     }
 
-    /// <summary>The split of a group: a pure function of (seed, group).</summary>
-    public CorpusSplit SplitOf(string group)
+    /// <summary>The split of a group by its hash alone: a pure function of (seed, group).</summary>
+    public CorpusSplit SplitOf(string group) => Score(group) < ValidationFraction ? CorpusSplit.Validation : CorpusSplit.Train;
+
+    /// <summary>SHA-256("seed\ngroup") read as a fraction in [0, 1).</summary>
+    public double Score(string group)
     {
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes($"{Seed}\n{group}"), hash);
-        double u = (BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11) * (1.0 / (1UL << 53));   // [0, 1)
-        return u < ValidationFraction ? CorpusSplit.Validation : CorpusSplit.Train;
+        return (BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11) * (1.0 / (1UL << 53));
+    }
+
+    /// <summary>
+    /// The split of every group, with one guarantee the hash alone cannot give on small corpora:
+    /// with a fraction above 0 and at least two groups, at least one group is held out (the one of
+    /// lowest score, so the choice is deterministic), and with a fraction below 1 at least one
+    /// trains. <paramref name="note"/> says what was adjusted, or why there is no validation split.
+    /// </summary>
+    public IReadOnlyDictionary<string, CorpusSplit> Assign(IEnumerable<string> groups, out string? note)
+    {
+        var distinct = groups.Distinct(StringComparer.Ordinal).OrderBy(g => g, StringComparer.Ordinal).ToList();
+        var splits = distinct.ToDictionary(g => g, SplitOf, StringComparer.Ordinal);
+        note = null;
+        if (ValidationFraction <= 0 || distinct.Count == 0) return splits;
+        if (distinct.Count == 1)
+        {
+            note = $"one group ('{distinct[0]}') only: nothing can be held out without leaving nothing to train on, so there is no validation split (add files, or a --group-by that gives two or more groups).";
+            splits[distinct[0]] = CorpusSplit.Train;
+            return splits;
+        }
+        if (!splits.Values.Contains(CorpusSplit.Validation))
+        {
+            var lowest = distinct.MinBy(Score)!;
+            splits[lowest] = CorpusSplit.Validation;
+            note = $"validation fraction {ValidationFraction} held out none of {distinct.Count} groups by hash (seed {Seed}); '{lowest}', the group of lowest hash, is held out so the corpus has a validation split.";
+        }
+        else if (ValidationFraction < 1 && !splits.Values.Contains(CorpusSplit.Train))
+        {
+            var highest = distinct.MaxBy(Score)!;
+            splits[highest] = CorpusSplit.Train;
+            note = $"validation fraction {ValidationFraction} held out all {distinct.Count} groups by hash (seed {Seed}); '{highest}', the group of highest hash, trains so the corpus has a training split.";
+        }
+        return splits;
     }
 
     private Regex? Pattern()

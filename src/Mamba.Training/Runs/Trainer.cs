@@ -31,7 +31,7 @@ public sealed class Trainer
         double unigram = corpus.UnigramEntropyBits(CorpusSplit.Validation);
 
         Directory.CreateDirectory(options.Output);
-        var checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast);
+        var checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast, corpus.SampleRate);
         var (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
         using var _model = model;
         // The scan changes speed, not the model: it is not part of what a resumed run must match.
@@ -46,7 +46,7 @@ public sealed class Trainer
         using var metrics = new MetricsLog(metricsPath, step);
         var schedule = new WarmupCosineSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
         observer.Started(new TrainingStart(model.Description, model.Parameters, ComputeDevice.Describe(device), step, options.Steps,
-            unigram, corpus.Samples(CorpusSplit.Train), corpus.Samples(CorpusSplit.Validation), state is not null));
+            unigram, corpus.Samples(CorpusSplit.Train), corpus.Samples(CorpusSplit.Validation), state is not null, corpus.SampleRate));
 
         var batchBytes = new byte[options.Batch * (options.CropLength + 1)];
         var clock = Stopwatch.StartNew();

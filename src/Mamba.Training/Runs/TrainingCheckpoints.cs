@@ -24,8 +24,10 @@ public sealed class TrainingCheckpoints
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public TrainingCheckpoints(string output, int keepLast)
+    /// <param name="sampleRate">The corpus's rate, saved with every checkpoint (<see cref="CheckpointSampleRate"/>) so render plays it at the right speed.</param>
+    public TrainingCheckpoints(string output, int keepLast, int sampleRate = CheckpointSampleRate.Default)
     {
+        SampleRate = sampleRate;
         Output = Path.GetFullPath(output);
         Root = Path.Combine(Output, "checkpoints");
         Best = Path.Combine(Output, "best");
@@ -38,6 +40,7 @@ public sealed class TrainingCheckpoints
     public string Root { get; }
     public string Best { get; }
     public int KeepLast { get; }
+    public int SampleRate { get; }
 
     public static string StepName(long step) => "step-" + step.ToString("D8", CultureInfo.InvariantCulture);
 
@@ -80,7 +83,7 @@ public sealed class TrainingCheckpoints
         Directory.CreateDirectory(temp);
         try
         {
-            model.Save(temp);
+            model.Save(temp, CheckpointSampleRate.With(null, SampleRate));
             var optimizerPath = Path.Combine(temp, OptimizerFileName);
             optimizer.save_state_dict(optimizerPath);
             FlushToDisk(optimizerPath);

@@ -2,7 +2,7 @@ namespace Mamba.Training.Runs;
 
 /// <summary>What a run is, told once at its start.</summary>
 public sealed record TrainingStart(string Model, long Parameters, string Device, long FirstStep, long Steps,
-    double UnigramEntropyBits, long TrainSamples, long ValidationSamples, bool Resumed);
+    double UnigramEntropyBits, long TrainSamples, long ValidationSamples, bool Resumed, int SampleRate);
 
 /// <summary>A progress report every few steps.</summary>
 public sealed record StepReport(long Step, long Steps, double LossBits, double LearningRate, double SamplesPerSecond,

@@ -1,9 +1,8 @@
-using Mamba.Training.Checkpoints;
-using Mamba.Training.Model;
 using System.Text.Json;
 using Mamba.Audio.Files;
 using Mamba.Audio.Generation;
 using Mamba.Audio.Host.Commands;
+using Mamba.Audio.Host.Tests.Support;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Model;
 using NAudio.Wave;
@@ -14,11 +13,12 @@ public class RenderCommandTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("mamba-render-").FullName;
 
-    /// <summary>A tiny random-weight Mamba saved as a checkpoint directory.</summary>
-    internal static string TinyCheckpoint(string directory, int seed = 5)
+    /// <summary>A tiny random-weight Mamba saved as a checkpoint directory (by Core: no libtorch).</summary>
+    internal static string TinyCheckpoint(string directory, int seed = 5, int? sampleRate = null)
     {
-        using var model = new MambaLM(new MambaConfig(16, 2), seed);
-        MambaModelCheckpoint.Save(model, directory);
+        var config = new MambaConfig(16, 2);
+        MambaCheckpoint.Save(directory, config, MambaRandomWeights.Create(config, (ulong)seed),
+            sampleRate is { } rate ? CheckpointSampleRate.With(null, rate) : null);
         return directory;
     }
 
@@ -98,14 +98,20 @@ public class RenderCommandTests : IDisposable
     [InlineData("--temperature", "-1")]
     [InlineData("--engine", "gpu")]
     [InlineData("--prompt-seconds", "0")]
-    [InlineData("--prompt-seconds", "11")]
+    [InlineData("--prompt-seconds", "601")]
+    [InlineData("--prime forward --prompt-seconds", "11")]
+    [InlineData("--engine torch --prime", "step")]
     [InlineData("--prime", "jump")]
     [InlineData("--block", "1")]
     [InlineData("--device", "tpu")]
-    public void BadOption_IsRejectedWithExitCode2(string option, string value)
+    public void BadOption_IsRejectedWithExitCode2_AndAMessageNamingIt(string option, string value)
     {
         var checkpoint = TinyCheckpoint(Path.Combine(root, "model"));
-        Assert.Equal(2, MambaAudioApp.Run(new[] { "render", "--checkpoint", checkpoint, "--out", Path.Combine(root, "x.wav"), option, value }));
+        var result = HostRun.Run(["render", "--checkpoint", checkpoint, "--out", Path.Combine(root, "x.wav"), .. option.Split(' '), value]);
+        Assert.Equal(2, result.ExitCode);
+        string named = option.Split(' ')[^1] + " " + value;
+        Assert.Contains(named, result.Output);
+        Assert.False(File.Exists(Path.Combine(root, "x.wav")));
     }
 
     [Fact]

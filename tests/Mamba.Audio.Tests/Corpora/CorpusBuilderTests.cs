@@ -162,6 +162,35 @@ public class CorpusBuilderTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Split_OfFiveFilesAtOneFifth_HoldsOutAtLeastOne_AndSaysSo()
+    {
+        // Seed 1, fraction 0.2: the hash alone holds out none of these five (as a user found), which
+        // left train without validation and said nothing.
+        var rule = new CorpusSplitRule(1, 0.2);
+        var names = Enumerable.Range(0, 5).Select(i => $"clip{i}.wav").ToArray();
+        Assert.DoesNotContain(names, n => rule.SplitOf(n) == CorpusSplit.Validation);
+        foreach (var name in names) Write(Input, name, Tone(16000, 1, 0.05));
+        var report = Build(Input, Output, rule);
+        output.WriteLine(report.Manifest.SplitNote ?? "(no note)");
+        Assert.Equal(1, report.Manifest.Files.Validation);
+        Assert.Equal(4, report.Manifest.Files.Train);
+        Assert.Contains("held out none of 5 groups", report.Manifest.SplitNote);
+        string heldOut = ReadIndex(Output).Single(f => f.Split == CorpusSplit.Validation).Group;
+        Assert.Equal(names.MinBy(rule.Score), heldOut);   // deterministic: the lowest hash
+        Build(Input, Path.Combine(folder.Path, "again"), rule);
+        Assert.Equal(heldOut, ReadIndex(Path.Combine(folder.Path, "again")).Single(f => f.Split == CorpusSplit.Validation).Group);
+    }
+
+    [Fact]
+    public void Split_OfASingleGroup_HasNoValidation_AndTheManifestSaysWhy()
+    {
+        Write(Input, "only.wav", Tone(16000, 1, 0.05));
+        var report = Build(Input, Output, new CorpusSplitRule(1, 0.5));
+        Assert.Equal(0, report.Manifest.Files.Validation);
+        Assert.Contains("no validation split", report.Manifest.SplitNote);
+    }
+
+    [Fact]
     public void Incremental_AfterAddingAFile_EncodesOnlyTheNewFile_AndMatchesAFreshBuild()
     {
         Write(Input, "a.wav", Tone(16000, 1, 0.2));

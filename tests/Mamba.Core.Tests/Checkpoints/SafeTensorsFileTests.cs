@@ -49,6 +49,7 @@ public sealed class SafeTensorsFileTests
     {
         using var dir = new TempFolder();
         var path = dir.File("a.safetensors");
+        WriteEveryDType(path, seed: 102);
         var header = SafeTensorsFile.ReadHeader(path);
         Assert.Equal(0, header.DataStart % 8);
         var bytes = File.ReadAllBytes(path);
@@ -105,6 +106,7 @@ public sealed class SafeTensorsFileTests
     {
         using var dir = new TempFolder();
         var path = dir.File("model.safetensors");
+        WriteEveryDType(path, seed: 104 + keep);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..keep]);
 
@@ -118,6 +120,7 @@ public sealed class SafeTensorsFileTests
     {
         using var dir = new TempFolder();
         var path = dir.File("model.safetensors");
+        WriteEveryDType(path, seed: 110);
         var header = SafeTensorsFile.ReadHeader(path);
         var full = File.ReadAllBytes(path);
         // Cut inside each tensor with data, and one byte short of the end.
@@ -138,6 +141,7 @@ public sealed class SafeTensorsFileTests
     {
         using var dir = new TempFolder();
         var path = dir.File("model.safetensors");
+        WriteEveryDType(path, seed: 111);
         var full = File.ReadAllBytes(path);
         long dataStart = SafeTensorsFile.ReadHeader(path).DataStart;
         var flipped = dir.File("flipped.safetensors");
@@ -161,6 +165,7 @@ public sealed class SafeTensorsFileTests
     {
         using var dir = new TempFolder();
         var path = dir.File("model.safetensors");
+        WriteEveryDType(path, seed: 112);
         var full = File.ReadAllBytes(path);
         long dataStart = SafeTensorsFile.ReadHeader(path).DataStart;
         var rng = new Random(112);
@@ -179,6 +184,7 @@ public sealed class SafeTensorsFileTests
     {
         using var dir = new TempFolder();
         var path = dir.File("nohash.safetensors");
+        WriteEveryDType(path, seed: 113, addHash: false);
         var content = SafeTensorsFile.Read(path);
         Assert.False(content.HashVerified);
         Assert.False(content.Metadata.ContainsKey(SafeTensorsFile.HashMetadataKey));
