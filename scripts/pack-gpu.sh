@@ -36,7 +36,7 @@ fi
 out=.gpu/publish
 rm -rf "$out" && mkdir -p "$out"
 dotnet publish src/Mamba.Audio.Host "${common[@]}" -o "$out"
-for t in tests/*/; do
+for t in tests/*/*.csproj; do
   dotnet publish "$t" "${common[@]}" -o "$out"
 done
 tar -C .gpu -cf - publish | xz -9e -T2 > .gpu/mamba-audio-gpu.tar.xz   # -9e: the device call carries at most 64 MiB
