@@ -56,28 +56,24 @@ public sealed class MambaCheckpointTests
     {
         using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 201);
-        try
-        {
-            var extras = new JsonObject { ["sample_rate"] = 16000 };
-            MambaCheckpoint.Save(dir.Path, Small, tensors, extras);
-            Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
+        var extras = new JsonObject { ["sample_rate"] = 16000 };
+        MambaCheckpoint.Save(dir.Path, Small, tensors, extras);
+        Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
 
-            var loaded = MambaCheckpoint.Load(dir.Path);
-            Assert.Equal(Small, loaded.Config);
-            Assert.True(loaded.HashVerified);
-            Assert.Equal(16000, (int)loaded.Extras!["sample_rate"]!);
-            Assert.Equal(MambaCheckpoint.ExpectedTensors(Small).Select(s => s.Name).Order(), loaded.Tensors.Keys.Order());
-            foreach (var (name, expected) in tensors)
-            {
-                Assert.Equal(SafeTensorsDType.F32, loaded.Tensors[name].DType);
-                Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(loaded.Tensors[name]));
-            }
-            Assert.Equal(CheckpointTestData.RawBytes(tensors[MambaCheckpoint.EmbeddingName]),
-                         CheckpointTestData.RawBytes(loaded.Tensors[MambaCheckpoint.LmHeadName]));
-            // The file itself holds lm_head.weight, as mamba_ssm's state dict does.
-            Assert.Contains(SafeTensorsFile.ReadHeader(dir.File("model.safetensors")).Entries, e => e.Name == "lm_head.weight");
+        var loaded = MambaCheckpoint.Load(dir.Path);
+        Assert.Equal(Small, loaded.Config);
+        Assert.True(loaded.HashVerified);
+        Assert.Equal(16000, (int)loaded.Extras!["sample_rate"]!);
+        Assert.Equal(MambaCheckpoint.ExpectedTensors(Small).Select(s => s.Name).Order(), loaded.Tensors.Keys.Order());
+        foreach (var (name, expected) in tensors)
+        {
+            Assert.Equal(SafeTensorsDType.F32, loaded.Tensors[name].DType);
+            Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(loaded.Tensors[name]));
         }
-        finally { }
+        Assert.Equal(CheckpointTestData.RawBytes(tensors[MambaCheckpoint.EmbeddingName]),
+                     CheckpointTestData.RawBytes(loaded.Tensors[MambaCheckpoint.LmHeadName]));
+        // The file itself holds lm_head.weight, as mamba_ssm's state dict does.
+        Assert.Contains(SafeTensorsFile.ReadHeader(dir.File("model.safetensors")).Entries, e => e.Name == "lm_head.weight");
     }
 
     [Fact]
@@ -85,13 +81,9 @@ public sealed class MambaCheckpointTests
     {
         using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 202);
-        try
-        {
-            MambaCheckpoint.Save(dir.Path, Small, tensors);
-            var loaded = MambaCheckpoint.Load(dir.File("model.safetensors"));
-            Assert.Equal(Small, loaded.Config);
-        }
-        finally { }
+        MambaCheckpoint.Save(dir.Path, Small, tensors);
+        var loaded = MambaCheckpoint.Load(dir.File("model.safetensors"));
+        Assert.Equal(Small, loaded.Config);
     }
 
     [Fact]
@@ -104,8 +96,7 @@ public sealed class MambaCheckpointTests
         Assert.Contains("has no model.safetensors", e2.Message);
 
         var tensors = CheckpointTestData.RandomModel(Small, seed: 203);
-        try { MambaCheckpoint.Save(dir.Path, Small, tensors); }
-        finally { }
+        MambaCheckpoint.Save(dir.Path, Small, tensors);
         File.Delete(dir.File("config.json"));
         var e3 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Load(dir.Path));
         Assert.Contains("no config.json beside it", e3.Message);
@@ -181,27 +172,19 @@ public sealed class MambaCheckpointTests
     {
         using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 210);
-        try
+        MambaCheckpoint.Save(dir.Path, Small, tensors);
+        // As a bf16 export from PyTorch: every weight in BF16 but A_log and D, no lm_head, no hash.
+        var bf16 = tensors.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("A_log") || kv.Key.EndsWith(".D")
+            ? kv.Value : CheckpointTestData.Converted(kv.Value, SafeTensorsDType.BF16));
+        SafeTensorsFile.WriteFile(dir.File("model.safetensors"), bf16, addContentHash: false);
+        var loaded = MambaCheckpoint.Load(dir.Path);
+        Assert.False(loaded.HashVerified);
+        foreach (var (name, t) in bf16)
         {
-            MambaCheckpoint.Save(dir.Path, Small, tensors);
-            // As a bf16 export from PyTorch: every weight in BF16 but A_log and D, no lm_head, no hash.
-            var bf16 = tensors.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith("A_log") || kv.Key.EndsWith(".D")
-                ? kv.Value : CheckpointTestData.Converted(kv.Value, SafeTensorsDType.BF16));
-            try
-            {
-                SafeTensorsFile.WriteFile(dir.File("model.safetensors"), bf16, addContentHash: false);
-                var loaded = MambaCheckpoint.Load(dir.Path);
-                Assert.False(loaded.HashVerified);
-                foreach (var (name, t) in bf16)
-                {
-                    var expected = SafeTensor.FromFloats(t.ToFloats(), t.Shape.ToArray());
-                    Assert.Equal(SafeTensorsDType.F32, loaded.Tensors[name].DType);
-                    Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(loaded.Tensors[name]));
-                }
-            }
-            finally { }
+            var expected = SafeTensor.FromFloats(t.ToFloats(), t.Shape.ToArray());
+            Assert.Equal(SafeTensorsDType.F32, loaded.Tensors[name].DType);
+            Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(loaded.Tensors[name]));
         }
-        finally { }
     }
 
     [Fact]
@@ -209,8 +192,7 @@ public sealed class MambaCheckpointTests
     {
         using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 211);
-        try { MambaCheckpoint.Save(dir.Path, Small, tensors); }
-        finally { }
+        MambaCheckpoint.Save(dir.Path, Small, tensors);
         var path = dir.File("model.safetensors");
         var bytes = File.ReadAllBytes(path);
         bytes[^5] ^= 0x10;
@@ -225,32 +207,24 @@ public sealed class MambaCheckpointTests
     {
         using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 212);
-        try
-        {
-            MambaCheckpoint.Save(dir.Path, Small, tensors);
-            var weightsBefore = File.ReadAllBytes(dir.File("model.safetensors"));
-            var configBefore = File.ReadAllBytes(dir.File("config.json"));
+        MambaCheckpoint.Save(dir.Path, Small, tensors);
+        var weightsBefore = File.ReadAllBytes(dir.File("model.safetensors"));
+        var configBefore = File.ReadAllBytes(dir.File("config.json"));
 
-            // A model of another size: n_layer 3 expects layer 2, which the dictionary lacks.
-            var bigger = Small with { NLayer = 3 };
-            var e = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, bigger, tensors));
-            Assert.Contains("missing tensor 'backbone.layers.2.norm.weight' required by the config (n_layer=3)", e.Message);
+        // A model of another size: n_layer 3 expects layer 2, which the dictionary lacks.
+        var bigger = Small with { NLayer = 3 };
+        var e = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, bigger, tensors));
+        Assert.Contains("missing tensor 'backbone.layers.2.norm.weight' required by the config (n_layer=3)", e.Message);
 
-            // A wrong dtype.
-            var name = "backbone.layers.0.mixer.D";
-            var f64 = new Dictionary<string, SafeTensor>(tensors) { [name] = CheckpointTestData.Converted(tensors[name], SafeTensorsDType.F64) };
-            try
-            {
-                var e2 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, Small, f64));
-                Assert.Contains($"tensor '{name}' has dtype F64, expected F32", e2.Message);
-            }
-            finally { }
+        // A wrong dtype.
+        var name = "backbone.layers.0.mixer.D";
+        var f64 = new Dictionary<string, SafeTensor>(tensors) { [name] = CheckpointTestData.Converted(tensors[name], SafeTensorsDType.F64) };
+        var e2 = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, Small, f64));
+        Assert.Contains($"tensor '{name}' has dtype F64, expected F32", e2.Message);
 
-            Assert.Equal(weightsBefore, File.ReadAllBytes(dir.File("model.safetensors")));
-            Assert.Equal(configBefore, File.ReadAllBytes(dir.File("config.json")));
-            Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
-        }
-        finally { }
+        Assert.Equal(weightsBefore, File.ReadAllBytes(dir.File("model.safetensors")));
+        Assert.Equal(configBefore, File.ReadAllBytes(dir.File("config.json")));
+        Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
     }
 
     [Fact]
@@ -260,18 +234,12 @@ public sealed class MambaCheckpointTests
         var first = CheckpointTestData.RandomModel(Small, seed: 213);
         var otherConfig = new MambaConfig(DModel: 24, NLayer: 1);
         var second = CheckpointTestData.RandomModel(otherConfig, seed: 214);
-        try
-        {
-            MambaCheckpoint.Save(dir.Path, Small, first);
-            MambaCheckpoint.Save(dir.Path, otherConfig, second);
-            Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
-            var loaded = MambaCheckpoint.Load(dir.Path);
-            Assert.Equal(otherConfig, loaded.Config);
-            Assert.Equal(CheckpointTestData.RawBytes(second["backbone.norm_f.weight"]), CheckpointTestData.RawBytes(loaded.Tensors["backbone.norm_f.weight"]));
-        }
-        finally
-        {
-        }
+        MambaCheckpoint.Save(dir.Path, Small, first);
+        MambaCheckpoint.Save(dir.Path, otherConfig, second);
+        Assert.Equal(new[] { "config.json", "model.safetensors" }, dir.FileNames());
+        var loaded = MambaCheckpoint.Load(dir.Path);
+        Assert.Equal(otherConfig, loaded.Config);
+        Assert.Equal(CheckpointTestData.RawBytes(second["backbone.norm_f.weight"]), CheckpointTestData.RawBytes(loaded.Tensors["backbone.norm_f.weight"]));
     }
 
     [Fact]
@@ -279,14 +247,10 @@ public sealed class MambaCheckpointTests
     {
         using var dir = new TempFolder();
         var tensors = CheckpointTestData.RandomModel(Small, seed: 215, withHead: true);
-        try
-        {
-            tensors[MambaCheckpoint.LmHeadName] = CheckpointTestData.Map(tensors[MambaCheckpoint.LmHeadName], v => v * 2f);
-            var e = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, Small, tensors));
-            Assert.Contains("untied head cannot be saved", e.Message);
-            Assert.Empty(dir.FileNames());
-        }
-        finally { }
+        tensors[MambaCheckpoint.LmHeadName] = CheckpointTestData.Map(tensors[MambaCheckpoint.LmHeadName], v => v * 2f);
+        var e = Assert.Throws<CheckpointException>(() => MambaCheckpoint.Save(dir.Path, Small, tensors));
+        Assert.Contains("untied head cannot be saved", e.Message);
+        Assert.Empty(dir.FileNames());
     }
 
     [Fact]

@@ -27,21 +27,17 @@ public sealed class SafeTensorsFileTests
         using var dir = new TempFolder();
         var path = dir.File("all.safetensors");
         var written = WriteEveryDType(path, seed: 101);
-        try
+        var content = SafeTensorsFile.Read(path);
+        Assert.True(content.HashVerified);
+        Assert.Equal("test", content.Metadata["note"]);
+        Assert.Equal(written.Select(kv => kv.Key).Order(), content.Tensors.Keys.Order());
+        foreach (var (name, expected) in written)
         {
-            var content = SafeTensorsFile.Read(path);
-            Assert.True(content.HashVerified);
-            Assert.Equal("test", content.Metadata["note"]);
-            Assert.Equal(written.Select(kv => kv.Key).Order(), content.Tensors.Keys.Order());
-            foreach (var (name, expected) in written)
-            {
-                var actual = content.Tensors[name];
-                Assert.Equal(expected.DType, actual.DType);
-                Assert.Equal(expected.Shape, actual.Shape);
-                Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(actual));
-            }
+            var actual = content.Tensors[name];
+            Assert.Equal(expected.DType, actual.DType);
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.Equal(CheckpointTestData.RawBytes(expected), CheckpointTestData.RawBytes(actual));
         }
-        finally { }
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using Mamba.Core.Sampling;
-using Mamba.Core.Tests.Support;
 
 namespace Mamba.Core.Tests.Sampling;
 

@@ -1,8 +1,8 @@
 using Xunit.Sdk;
 
-namespace Mamba.Training.Tests.Support;
+namespace Mamba.Testing;
 
-/// <summary>Float array comparisons that print max and mean errors before failing (as <see cref="TensorAssert"/>).</summary>
+/// <summary>Float array comparisons that print max and mean errors before failing (as Mamba.Training.Tests' TensorAssert does for tensors).</summary>
 public static class ArrayAssert
 {
     /// <summary>Passes when max|actual - expected| / max|expected| is below <paramref name="relative"/>.</summary>
