@@ -43,7 +43,7 @@ internal readonly unsafe struct ScanGradients<T> where T : unmanaged
 
 /// <summary>
 /// The fused selective scan on the CPU: one pass over time per (batch, channel) pair, the state
-/// h (n values) held in a small buffer, SIMD over n (Vector256, scalar tail), Parallel.For over
+/// h (n values) held in a small buffer, SIMD over n (the per-step loops written once over ScanLanes: Vector512, Vector256, scalar tail), Parallel.For over
 /// groups of <see cref="GroupChannels"/> channels of one batch element, each group swept chunk by
 /// chunk so that the chunk's B and C rows stay in L1. Float32 and float64 (the JIT compiles one specialised copy per type).
 /// <code>
@@ -144,46 +144,29 @@ internal static unsafe class SelectiveScanKernel
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
-        T acc = T.Zero;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        T acc = StepLanes<ScanLanes512<T>, T>(ref i, h, a, b, c, dt, dtu, n, decay);
+        acc += StepLanes<ScanLanes256<T>, T>(ref i, h, a, b, c, dt, dtu, n, decay);
+        return acc + StepLanes<ScanLanes1<T>, T>(ref i, h, a, b, c, dt, dtu, n, decay);
+    }
+
+    /// <summary><see cref="Step{T}"/> over [i, n) in lanes of L while a whole L fits; advances i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T StepLanes<L, T>(ref int i, T* h, T* a, T* b, T* c, T dt, T dtu, int n, T* decay)
+        where L : unmanaged, IScanLanes<L, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!L.Usable(n - i)) return T.Zero;
+        var dtV = L.Splat(dt);
+        var dtuV = L.Splat(dtu);
+        var acc = L.Zero;
+        for (; i <= n - L.Count; i += L.Count)
         {
-            var dtV = Vector512.Create(dt);
-            var dtuV = Vector512.Create(dtu);
-            var accV = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                var e = Exp(dtV * Vector512.Load(a + i));
-                var hv = Fma(e, Vector512.Load(h + i), dtuV * Vector512.Load(b + i));
-                hv.Store(h + i);
-                if (decay != null) e.Store(decay + i);
-                accV = Fma(hv, Vector512.Load(c + i), accV);
-            }
-            acc = Vector512.Sum(accV);
+            var e = L.Exp(dtV * L.Load(a + i));
+            var hv = L.Fma(e, L.Load(h + i), dtuV * L.Load(b + i));
+            hv.Store(h + i);
+            if (decay != null) e.Store(decay + i);
+            acc = L.Fma(hv, L.Load(c + i), acc);
         }
-        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<T>.Count)
-        {
-            var dtV = Vector256.Create(dt);
-            var dtuV = Vector256.Create(dtu);
-            var accV = Vector256<T>.Zero;
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var e = Exp(dtV * Vector256.Load(a + i));
-                var hv = Fma(e, Vector256.Load(h + i), dtuV * Vector256.Load(b + i));
-                hv.Store(h + i);
-                if (decay != null) e.Store(decay + i);
-                accV = Fma(hv, Vector256.Load(c + i), accV);
-            }
-            acc += Vector256.Sum(accV);
-        }
-        for (; i < n; i++)
-        {
-            T e = T.Exp(dt * a[i]);
-            T hv = e * h[i] + dtu * b[i];
-            h[i] = hv;
-            if (decay != null) decay[i] = e;
-            acc += hv * c[i];
-        }
-        return acc;
+        return L.Sum(acc);
     }
 
     /// <summary>
@@ -299,101 +282,40 @@ internal static unsafe class SelectiveScanKernel
     {
         int i = 0;
         T s1 = T.Zero, s2 = T.Zero;
-        T* h = hp + n;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
-        {
-            var dyV = Vector512.Create(dy);
-            var dtV = Vector512.Create(dt);
-            var dtuV = Vector512.Create(dtu);
-            var s1V = Vector512<T>.Zero;
-            var s2V = Vector512<T>.Zero;
-            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                var ev = Vector512.Load(e + i);
-                var dh = Fma(Vector512.Load(c + i), dyV, Vector512.Load(carry + i));
-                Fma(dyV, Vector512.Load(h + i), Vector512.Load(dC + i)).Store(dC + i);
-                Fma(dh, dtuV, Vector512.Load(dB + i)).Store(dB + i);
-                var w = dh * ev * Vector512.Load(hp + i);
-                Fma(dtV, w, Vector512.Load(dA + i)).Store(dA + i);
-                s1V = Fma(w, Vector512.Load(a + i), s1V);
-                s2V = Fma(dh, Vector512.Load(b + i), s2V);
-                (ev * dh).Store(carry + i);
-            }
-            s1 = Vector512.Sum(s1V);
-            s2 = Vector512.Sum(s2V);
-        }
-        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<T>.Count)
-        {
-            var dyV = Vector256.Create(dy);
-            var dtV = Vector256.Create(dt);
-            var dtuV = Vector256.Create(dtu);
-            var s1V = Vector256<T>.Zero;
-            var s2V = Vector256<T>.Zero;
-            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
-            {
-                var ev = Vector256.Load(e + i);
-                var dh = Fma(Vector256.Load(c + i), dyV, Vector256.Load(carry + i));
-                Fma(dyV, Vector256.Load(h + i), Vector256.Load(dC + i)).Store(dC + i);
-                Fma(dh, dtuV, Vector256.Load(dB + i)).Store(dB + i);
-                var w = dh * ev * Vector256.Load(hp + i);
-                Fma(dtV, w, Vector256.Load(dA + i)).Store(dA + i);
-                s1V = Fma(w, Vector256.Load(a + i), s1V);
-                s2V = Fma(dh, Vector256.Load(b + i), s2V);
-                (ev * dh).Store(carry + i);
-            }
-            s1 += Vector256.Sum(s1V);
-            s2 += Vector256.Sum(s2V);
-        }
-        for (; i < n; i++)
-        {
-            T dh = c[i] * dy + carry[i];
-            dC[i] += dy * h[i];
-            dB[i] += dh * dtu;
-            T w = dh * e[i] * hp[i];
-            dA[i] += dt * w;
-            s1 += w * a[i];
-            s2 += dh * b[i];
-            carry[i] = e[i] * dh;
-        }
+        ReverseLanes<ScanLanes512<T>, T>(ref i, hp, e, a, b, c, dB, dC, carry, dA, dy, dt, dtu, n, ref s1, ref s2);
+        ReverseLanes<ScanLanes256<T>, T>(ref i, hp, e, a, b, c, dB, dC, carry, dA, dy, dt, dtu, n, ref s1, ref s2);
+        ReverseLanes<ScanLanes1<T>, T>(ref i, hp, e, a, b, c, dB, dC, carry, dA, dy, dt, dtu, n, ref s1, ref s2);
         sumDhAeh = s1;
         sumDhB = s2;
     }
 
+    /// <summary><see cref="ReverseStep{T}"/> over [i, n) in lanes of L while a whole L fits; advances i, adds to the sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Exp<T>(Vector256<T> v)
+    private static void ReverseLanes<L, T>(ref int i, T* hp, T* e, T* a, T* b, T* c, T* dB, T* dC, T* carry, T* dA,
+        T dy, T dt, T dtu, int n, ref T sumDhAeh, ref T sumDhB)
+        where L : unmanaged, IScanLanes<L, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float)) return Vector256.Exp(v.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Vector256.Exp(v.AsDouble()).As<double, T>();
-        throw new NotSupportedException($"Selective scan kernel: {typeof(T).Name} is not supported.");
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Exp<T>(Vector512<T> v)
-    {
-        if (typeof(T) == typeof(float)) return Vector512.Exp(v.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double)) return Vector512.Exp(v.AsDouble()).As<double, T>();
-        throw new NotSupportedException($"Selective scan kernel: {typeof(T).Name} is not supported.");
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> a, Vector512<T> b, Vector512<T> c)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector512.MultiplyAddEstimate(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector512.MultiplyAddEstimate(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
-    }
-
-    /// <summary>a * b + c, fused where the hardware has FMA.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Fma<T>(Vector256<T> a, Vector256<T> b, Vector256<T> c)
-    {
-        if (typeof(T) == typeof(float))
-            return Vector256.MultiplyAddEstimate(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
-        if (typeof(T) == typeof(double))
-            return Vector256.MultiplyAddEstimate(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
-        return a * b + c;
+        if (!L.Usable(n - i)) return;
+        T* h = hp + n;
+        var dyV = L.Splat(dy);
+        var dtV = L.Splat(dt);
+        var dtuV = L.Splat(dtu);
+        var s1 = L.Zero;
+        var s2 = L.Zero;
+        for (; i <= n - L.Count; i += L.Count)
+        {
+            var ev = L.Load(e + i);
+            var dh = L.Fma(L.Load(c + i), dyV, L.Load(carry + i));
+            L.Fma(dyV, L.Load(h + i), L.Load(dC + i)).Store(dC + i);
+            L.Fma(dh, dtuV, L.Load(dB + i)).Store(dB + i);
+            var w = dh * ev * L.Load(hp + i);
+            L.Fma(dtV, w, L.Load(dA + i)).Store(dA + i);
+            s1 = L.Fma(w, L.Load(a + i), s1);
+            s2 = L.Fma(dh, L.Load(b + i), s2);
+            (ev * dh).Store(carry + i);
+        }
+        sumDhAeh += L.Sum(s1);
+        sumDhB += L.Sum(s2);
     }
 
     /// <summary>1 / (1 + exp(-x)): exp overflows to +inf for very negative x, giving 0, never NaN.</summary>
