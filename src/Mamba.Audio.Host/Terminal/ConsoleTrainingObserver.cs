@@ -16,8 +16,6 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
         AnsiConsole.MarkupLineInterpolated($"[grey]model:[/] {s.Model} ({s.Parameters:N0} parameters) on {s.Device}");
         AnsiConsole.MarkupLineInterpolated(
             $"[grey]corpus:[/] {s.TrainSamples / (double)s.SampleRate / 3600:F2} h train, {s.ValidationSamples / (double)s.SampleRate / 3600:F2} h validation (at {s.SampleRate} Hz); unigram entropy {s.UnigramEntropyBits:F3} bits/sample (the trivial baseline)");
-        if (s.ValidationSamples == 0)
-            AnsiConsole.MarkupLine("[yellow]the corpus has no validation split: no validation bits/sample will be reported and best/ is the last checkpoint. Re-run prepare with --validation-fraction > 0 over at least two groups to hold some out.[/]");
         AnsiConsole.MarkupLineInterpolated($"[grey]{(s.Resumed ? "resuming at" : "starting at")}[/] step {s.FirstStep} of {s.Steps}");
     }
 

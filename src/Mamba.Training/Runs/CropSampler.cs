@@ -21,6 +21,11 @@ public sealed class CropSampler
         CropLength = cropLength;
         this.seed = (ulong)seed;
         stream = (ulong)split;
+        if (corpus.Segments(split).Count == 0)
+            throw new ArgumentException(split == CorpusSplit.Validation
+                ? "the corpus has no validation split (prepare held nothing out: see its summary or manifest.json's splitNote); " +
+                  "re-run prepare with --validation-fraction above 0 over at least two groups (files, or --group-by groups)."
+                : "the corpus has no training files: every file is in the validation split; re-run prepare with a smaller --validation-fraction.");
         segments = corpus.Segments(split).Where(s => s.Length >= cropLength + 1).ToArray();
         if (segments.Length == 0)
         {

@@ -73,4 +73,19 @@ public class PrepareCommandTests : IDisposable
         Assert.Equal(2, MambaAudioApp.Run(["prepare", Input]));
         Assert.Equal(2, MambaAudioApp.Run(["prepare", Path.Combine(dir.FullName, "missing"), "--out", Output]));
     }
+
+    [Fact]
+    public void Train_OnACorpusWithoutValidation_IsRefusedWithThePlainReason()
+    {
+        WriteTone("only.wav", 16000, 0.5);
+        Assert.Equal(0, MambaAudioApp.Run(["prepare", Input, "--out", Output]));
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "manifest.json"))))
+            Assert.Contains("no validation split", manifest.RootElement.GetProperty("splitNote").GetString());
+        string run = Path.Combine(dir.FullName, "run");
+        var result = Support.HostRun.Run("train", "--corpus", Output, "--out", run, "--preset", "tiny", "--steps", "2", "--device", "cpu");
+        Assert.Equal(2, result.ExitCode);
+        // Not "no file of at least N samples (longest: 0)", which sent users after --crop.
+        Assert.Contains("the corpus has no validation split", result.Output.Replace("\n", " "));
+        Assert.DoesNotContain("longest", result.Output);
+    }
 }
