@@ -1,5 +1,3 @@
-using Mamba.Training.Checkpoints;
-using Mamba.Training.Engines;
 using System.ComponentModel;
 using System.Diagnostics;
 using Mamba.Audio.Generation;
@@ -173,10 +171,17 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
     /// <summary>The CPU engine on the checkpoint's weights, priming by steps: Core alone.</summary>
     private static RenderEngine BuildCpu(LoadedCheckpoint checkpoint, Settings settings)
     {
-        var engine = new CpuStepEngine(new CpuWeights(checkpoint), settings.Takes, new CpuEngineOptions(settings.Threads));
-        string name = $"cpu ({engine.Threads} thread{(engine.Threads == 1 ? "" : "s")})";
+        var engine = CpuEngine(checkpoint, settings, out string name);
         Startup.PrintCpu($"{name} engine");
         return new RenderEngine(engine, null, name, null);
+    }
+
+    /// <summary>The CPU engine for the render's takes and threads, and its name for reports ("cpu (2 threads)").</summary>
+    internal static CpuStepEngine CpuEngine(LoadedCheckpoint checkpoint, Settings settings, out string name)
+    {
+        var engine = new CpuStepEngine(new CpuWeights(checkpoint), settings.Takes, new CpuEngineOptions(settings.Threads));
+        name = $"cpu ({engine.Threads} thread{(engine.Threads == 1 ? "" : "s")})";
+        return engine;
     }
 
     /// <summary>Renders with a live progress bar on a terminal, and a line about every 2 seconds in logs.</summary>

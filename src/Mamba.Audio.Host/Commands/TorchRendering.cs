@@ -1,7 +1,6 @@
 using Mamba.Audio.Host.Terminal;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Engines;
-using Mamba.Core.Engines.Cpu;
 using Mamba.Training.Checkpoints;
 using Mamba.Training.Engines;
 using static TorchSharp.torch;
@@ -25,8 +24,8 @@ internal static class TorchRendering
         }
         // The CPU engine, primed by one forward of the same weights on the CPU.
         var cpuModel = MambaModelCheckpoint.Load(checkpoint, path, CPU, out _);
-        var engine = new CpuStepEngine(new CpuWeights(checkpoint), settings.Takes, new CpuEngineOptions(settings.Threads));
-        string name = $"cpu ({engine.Threads} thread{(engine.Threads == 1 ? "" : "s")}), prompt primed by a torch forward";
+        var engine = RenderCommand.CpuEngine(checkpoint, settings, out string name);
+        name += ", prompt primed by a torch forward";
         Startup.PrintCpu(name);
         return new RenderEngine(engine, new ForwardPriming(cpuModel), name, cpuModel);
     }

@@ -1,17 +1,12 @@
-using Mamba.Training.Checkpoints;
-using Mamba.Training.Engines;
-using Mamba.Training.Model;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Mamba.Audio.Host.Terminal;
-using Mamba.Training.Models;
 using Mamba.Core.Checkpoints;
 using Mamba.Core.Engines;
 using Mamba.Core.Engines.Cpu;
 using Mamba.Core.Model;
-using Mamba.Training.Transformer;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
