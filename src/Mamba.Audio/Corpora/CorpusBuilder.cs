@@ -69,7 +69,6 @@ public static class CorpusBuilder
                     cancel.ThrowIfCancellationRequested();
                     var file = candidates[i];
                     string group = rule.GroupOf(file.Path);
-                    var split = rule.SplitOf(group);   // final split assigned once every file is known
                     var info = new FileInfo(file.FullPath);
                     long size = info.Length, ticks = info.LastWriteTimeUtc.Ticks;
                     long offset = audio.Position;
@@ -101,7 +100,8 @@ public static class CorpusBuilder
                     }
                     else
                     {
-                        entries.Add(new CorpusIndexEntry(file.Root, file.Path, group, split, offset, length, size, ticks, sha, fileWarnings));
+                        // Split Train for now: rule.Assign decides every group's split once all are known.
+                        entries.Add(new CorpusIndexEntry(file.Root, file.Path, group, CorpusSplit.Train, offset, length, size, ticks, sha, fileWarnings));
                         foreach (var w in fileWarnings) warnings.Add(new CorpusFileNote(file.Display, w));
                     }
                     progress?.Invoke(new CorpusBuildProgress(i + 1, candidates.Count, audio.Position, options.SampleRate, file.Path, skip, skip is null ? fileWarnings : []));

@@ -31,23 +31,6 @@ public static class TorchSafeTensors
         return new SafeTensor(dtype, cpu.shape, bytes);
     }
 
-    /// <summary>Reads a safetensors file into CPU tensors (the caller disposes them).</summary>
-    public static Dictionary<string, Tensor> ReadFile(string path)
-    {
-        var content = SafeTensorsFile.Read(path);
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var (name, tensor) in content.Tensors) tensors.Add(name, ToTorch(tensor));
-            return tensors;
-        }
-        catch
-        {
-            foreach (var t in tensors.Values) t.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>Writes tensors (any device) to a safetensors stream, in the order given.</summary>
     public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
         SafeTensorsFile.Write(stream, tensors.Select(kv => new KeyValuePair<string, SafeTensor>(kv.Key, FromTorch(kv.Value, kv.Key))), metadata);

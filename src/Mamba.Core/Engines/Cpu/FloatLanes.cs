@@ -22,15 +22,12 @@ public unsafe interface IFloatLanes<TSelf> where TSelf : unmanaged, IFloatLanes<
     void Store(float* destination);
 
     static abstract TSelf operator +(TSelf a, TSelf b);
-    static abstract TSelf operator -(TSelf a, TSelf b);
     static abstract TSelf operator -(TSelf a);
     static abstract TSelf operator *(TSelf a, TSelf b);
     static abstract TSelf operator /(TSelf a, TSelf b);
 
     /// <summary>a * b + c, rounded once.</summary>
     static abstract TSelf Fma(TSelf a, TSelf b, TSelf c);
-    static abstract TSelf Min(TSelf a, TSelf b);
-    static abstract TSelf Max(TSelf a, TSelf b);
     static abstract TSelf Abs(TSelf a);
     static abstract TSelf Floor(TSelf a);
 
@@ -66,13 +63,10 @@ public readonly unsafe struct Lanes1(float value) : IFloatLanes<Lanes1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Load(float* source) => new(*source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => *destination = Value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator +(Lanes1 a, Lanes1 b) => new(a.Value + b.Value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator -(Lanes1 a, Lanes1 b) => new(a.Value - b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator -(Lanes1 a) => new(-a.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator *(Lanes1 a, Lanes1 b) => new(a.Value * b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 operator /(Lanes1 a, Lanes1 b) => new(a.Value / b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Fma(Lanes1 a, Lanes1 b, Lanes1 c) => new(MathF.FusedMultiplyAdd(a.Value, b.Value, c.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Min(Lanes1 a, Lanes1 b) => new(MathF.Min(a.Value, b.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Max(Lanes1 a, Lanes1 b) => new(MathF.Max(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Abs(Lanes1 a) => new(MathF.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Floor(Lanes1 a) => new(MathF.Floor(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Clamp(Lanes1 x, float lo, float hi) => new(MathF.Min(MathF.Max(x.Value, lo), hi));
@@ -92,13 +86,10 @@ public readonly unsafe struct Lanes8(Vector256<float> value) : IFloatLanes<Lanes
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Load(float* source) => new(Vector256.Load(source));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => Value.Store(destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator +(Lanes8 a, Lanes8 b) => new(a.Value + b.Value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator -(Lanes8 a, Lanes8 b) => new(a.Value - b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator -(Lanes8 a) => new(-a.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator *(Lanes8 a, Lanes8 b) => new(a.Value * b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 operator /(Lanes8 a, Lanes8 b) => new(a.Value / b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Fma(Lanes8 a, Lanes8 b, Lanes8 c) => new(Vector256.FusedMultiplyAdd(a.Value, b.Value, c.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Min(Lanes8 a, Lanes8 b) => new(Vector256.Min(a.Value, b.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Max(Lanes8 a, Lanes8 b) => new(Vector256.Max(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Abs(Lanes8 a) => new(Vector256.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Floor(Lanes8 a) => new(Vector256.Floor(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Clamp(Lanes8 x, float lo, float hi) => new(Vector256.MinNative(Vector256.Create(hi), Vector256.MaxNative(Vector256.Create(lo), x.Value)));
@@ -119,13 +110,10 @@ public readonly unsafe struct Lanes16(Vector512<float> value) : IFloatLanes<Lane
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Load(float* source) => new(Vector512.Load(source));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => Value.Store(destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator +(Lanes16 a, Lanes16 b) => new(a.Value + b.Value);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator -(Lanes16 a, Lanes16 b) => new(a.Value - b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator -(Lanes16 a) => new(-a.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator *(Lanes16 a, Lanes16 b) => new(a.Value * b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 operator /(Lanes16 a, Lanes16 b) => new(a.Value / b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Fma(Lanes16 a, Lanes16 b, Lanes16 c) => new(Vector512.FusedMultiplyAdd(a.Value, b.Value, c.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Min(Lanes16 a, Lanes16 b) => new(Vector512.Min(a.Value, b.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Max(Lanes16 a, Lanes16 b) => new(Vector512.Max(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Abs(Lanes16 a) => new(Vector512.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Floor(Lanes16 a) => new(Vector512.Floor(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Clamp(Lanes16 x, float lo, float hi) => new(Vector512.MinNative(Vector512.Create(hi), Vector512.MaxNative(Vector512.Create(lo), x.Value)));
