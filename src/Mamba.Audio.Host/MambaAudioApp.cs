@@ -18,6 +18,9 @@ public static class MambaAudioApp
         {
             config.SetApplicationName("mamba-audio");
             config.PropagateExceptions();
+            // An unknown option is an error naming it: by default Spectre.Console.Cli keeps it as a
+            // "remaining argument", so `render --secnds 3` rendered the default 10 s without a word.
+            config.UseStrictParsing();
             config.AddCommand<PrepareCommand>("prepare")
                 .WithDescription("Turn folders of WAV files into a corpus: resampled, mu-law encoded, split into train and validation, updated incrementally.")
                 .WithExample("prepare", "data/digits/wav", "--out", "data/digits/corpus", "--group-by", "^([^_]+)_");

@@ -30,4 +30,17 @@ public class HelpTests
         var render = HostRun.Run("render", "--help").StandardOutput;
         Assert.Contains("(0, 1]", render);
     }
+
+    [Theory]
+    [InlineData("render --secnds 3", "secnds")]
+    [InlineData("bench generate --vector-width 512", "vector-width")]
+    [InlineData("prepare samples --out /tmp/never --validaton-fraction 0.2", "validaton-fraction")]
+    [InlineData("train --corpus x --out y --stepz 3", "stepz")]
+    public void MisspeltOption_IsRefusedWithExitCode2_AndNamed(string command, string option)
+    {
+        // Before, Spectre.Console.Cli kept unknown options as remaining arguments: the command ran with defaults.
+        var result = HostRun.Run(command.Split(' '));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(option, result.Output);
+    }
 }
