@@ -1,6 +1,7 @@
 using Mamba.Audio.Host.Commands;
 using Mamba.Audio.Host.Commands.Bench;
 using Mamba.Audio.Host.Terminal;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Mamba.Audio.Host;
@@ -9,7 +10,25 @@ namespace Mamba.Audio.Host;
 public static class MambaAudioApp
 {
     /// <summary>Runs a command line; returns 0 on success, 2 for errors the user can act on.</summary>
-    public static int Run(string[] args) => CommandRunner.Run(() => Create().Run(args));
+    public static int Run(string[] args) => CommandRunner.Run(() =>
+    {
+        // Into a log or a pipe, Spectre would wrap every line at 80 columns: an error message split
+        // over lines cannot be grepped. Lines stay whole there; a terminal keeps its own width.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 4096;
+        OptionCheck.Check(args, Commands);
+        return Create().Run(args);
+    });
+
+    /// <summary>Each command's settings type, for <see cref="OptionCheck"/>.</summary>
+    public static readonly IReadOnlyDictionary<string, Type> Commands = new Dictionary<string, Type>
+    {
+        ["prepare"] = typeof(PrepareCommand.Settings),
+        ["train"] = typeof(TrainCommand.Settings),
+        ["render"] = typeof(RenderCommand.Settings),
+        ["bench selective-copy"] = typeof(SelectiveCopyCommand.Settings),
+        ["bench scan"] = typeof(ScanCommand.Settings),
+        ["bench generate"] = typeof(GenerateCommand.Settings),
+    };
 
     public static CommandApp Create()
     {

@@ -20,7 +20,7 @@ public sealed class PrepareCommand : Command<PrepareCommand.Settings>
         [Description("The corpus directory (audio.bin, index.json, manifest.json). An existing corpus there is updated incrementally.")]
         public string? Output { get; init; }
 
-        [CommandOption("--rate <HZ>")][Description("Corpus sample rate; every file is resampled to it (default 16000).")]
+        [CommandOption("--rate <HZ>")][Description("Corpus sample rate in 1000..384000 Hz; every file is resampled to it (default 16000).")]
         public int Rate { get; init; } = AudioInput.DefaultSampleRate;
 
         [CommandOption("--seed <N>")][Description("Seed of the train/validation split (default 1).")]
@@ -41,7 +41,8 @@ public sealed class PrepareCommand : Command<PrepareCommand.Settings>
         {
             if (Inputs.Length == 0) return ValidationResult.Error("<inputs>: give at least one folder or WAV file.");
             if (string.IsNullOrWhiteSpace(Output)) return ValidationResult.Error("--out: the corpus directory is required.");
-            if (Rate is < 1 or > WavHeader.MaxSampleRate) return ValidationResult.Error($"--rate {Rate}: must be in 1..{WavHeader.MaxSampleRate}.");
+            if (Rate is < CorpusBuilder.MinSampleRate or > CorpusBuilder.MaxSampleRate)
+                return ValidationResult.Error($"--rate {Rate}: must be in {CorpusBuilder.MinSampleRate}..{CorpusBuilder.MaxSampleRate} Hz (a model of audio below 1 kHz hears nothing; above that is no audio format).");
             if (!(ValidationFraction is >= 0 and <= 1)) return ValidationResult.Error($"--validation-fraction {ValidationFraction}: must be in [0, 1].");
             if (GroupBy is not null)
             {

@@ -21,8 +21,11 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--checkpoint <DIR>")][Description("Mamba checkpoint directory (a train run's best/ or checkpoints/step-N; a run directory means its best/).")]
         public string Checkpoint { get; init; } = "";
 
-        [CommandOption("--out <FILE>")][Description("WAV file to write; with --takes N, name-take1.wav .. name-takeN.wav beside it.")]
+        [CommandOption("--out <FILE>")][Description("WAV file to write (NAME.wav, with the report NAME.json beside it); with --takes N, NAME-take1.wav .. NAME-takeN.wav. Takes render as *.partial.wav and are renamed when done; existing files are never replaced without --force.")]
         public string Out { get; init; } = "";
+
+        [CommandOption("--force")][Description("Replace existing output files (the takes, NAME.json and takes left *.partial.wav by a stopped render). Never a directory, never a file inside the checkpoint.")]
+        public bool Force { get; init; }
 
         [CommandOption("--seconds <S>")][Description("Duration of each take in seconds (default 10; up to 86400: memory does not grow with it).")]
         public double Seconds { get; init; } = 10;
@@ -64,6 +67,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         {
             if (string.IsNullOrWhiteSpace(Checkpoint)) return ValidationResult.Error("--checkpoint is required: a Mamba checkpoint directory.");
             if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required: the WAV file to write.");
+            if (RenderOutputs.NameProblem(Out) is { } outProblem) return ValidationResult.Error(outProblem);
             if (!(Seconds > 0 && Seconds <= RenderRequest.MaxSeconds)) return ValidationResult.Error($"--seconds {Seconds}: must be in (0, {RenderRequest.MaxSeconds}].");
             if (!(Temperature >= 0 && Temperature <= 100)) return ValidationResult.Error($"--temperature {Temperature}: must be in [0, 100] (0 = greedy).");
             if (!(TopP > 0 && TopP <= 1)) return ValidationResult.Error($"--top-p {TopP}: must be in (0, 1].");
@@ -94,14 +98,25 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         string checkpointPath = ResolveCheckpoint(settings.Checkpoint);
+        // every file it will write is checked first: a refusal costs nothing and touches nothing
+        var outputs = RenderOutputs.For(settings.Out, settings.Takes, settings.Seed);
+        outputs.Check(settings.Out, checkpointPath, settings.Force);
         // build: the checkpoint read by Core (no libtorch), then the engine; torch only when asked for
         var checkpoint = MambaCheckpoint.Load(checkpointPath);
+        if (settings.Seconds * checkpoint.SampleRate < 1)
+            throw new ArgumentException($"--seconds {settings.Seconds}: shorter than one sample at the model's {checkpoint.SampleRate} Hz; at least {1.0 / checkpoint.SampleRate:G4} s.");
         using var built = settings.UsesTorchEngine || settings.ResolvedPrime == "forward"
             ? TorchRendering.Build(checkpoint, checkpointPath, settings)
             : BuildCpu(checkpoint, settings);
         var engine = built.Engine;
         int rate = checkpoint.SampleRate;
-        byte[]? prompt = settings.Prompt is { } p ? PromptAudio.ReadLast(p, settings.PromptSeconds, rate) : null;
+        byte[]? prompt = null;
+        if (settings.Prompt is { } p)
+        {
+            var read = PromptAudio.ReadLast(p, settings.PromptSeconds, rate);
+            foreach (var warning in read.Warnings) AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] --prompt {p}: {warning}");
+            prompt = read.Classes;
+        }
         var request = settings.ToRequest(prompt, rate).Validate();
         var outDirectory = Path.GetDirectoryName(Path.GetFullPath(settings.Out))!;
         Directory.CreateDirectory(outDirectory);
@@ -125,7 +140,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         RenderResult result;
         try
         {
-            result = RenderWithProgress(renderer, settings.Out, request, stop.Token);
+            result = RenderWithProgress(renderer, Path.GetFullPath(settings.Out), request, settings.Force, stop.Token);
         }
         finally
         {
@@ -150,7 +165,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             takes.AddRow($"{t.Rank}", Markup.Escape(t.Path), $"{t.Seed}", $"{t.LogLikelihoodPerSample:F4}", $"{t.Samples:N0}");
         AnsiConsole.Write(takes);
 
-        JsonReport.Write(SidecarPath(settings.Out), new
+        JsonReport.Write(outputs.Sidecar, new
         {
             Checkpoint = checkpointPath,
             Config = c,
@@ -185,7 +200,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
     }
 
     /// <summary>Renders with a live progress bar on a terminal, and a line about every 2 seconds in logs.</summary>
-    private static RenderResult RenderWithProgress(Renderer renderer, string output, RenderRequest request, CancellationToken cancel)
+    private static RenderResult RenderWithProgress(Renderer renderer, string output, RenderRequest request, bool replace, CancellationToken cancel)
     {
         static string Line(RenderProgress p) =>
             $"{p.SamplesDone / (double)p.SampleRate:F1} s of {p.SamplesTotal / (double)p.SampleRate:F1} s  RTF {p.RealTimeFactor:F2}x";
@@ -197,7 +212,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
                 if (last.Elapsed.TotalSeconds < 2 && p.SamplesDone < p.SamplesTotal) return;
                 last.Restart();
                 AnsiConsole.WriteLine($"{Line(p)}  ({p.SamplesDone / (double)p.SamplesTotal:P1})  elapsed {p.Elapsed:hh\\:mm\\:ss}  ETA {p.Remaining:hh\\:mm\\:ss}");
-            }, cancel);
+            }, cancel, replace);
         }
         RenderResult? result = null;
         AnsiConsole.Progress()
@@ -209,14 +224,11 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
                 {
                     bar.Value = p.SamplesDone;
                     bar.Description = Line(p);
-                }, cancel);
+                }, cancel, replace);
                 bar.Value = bar.MaxValue;
             });
         return result!;
     }
-
-    /// <summary>name.json beside name.wav: the settings, the ranked takes and the measured figures.</summary>
-    public static string SidecarPath(string output) => Path.ChangeExtension(Path.GetFullPath(output), ".json");
 
     /// <summary>A checkpoint directory, or a train run directory (its best/); refuses the Transformer baseline.</summary>
     private static string ResolveCheckpoint(string path)

@@ -4,7 +4,9 @@ namespace Mamba.Audio.Host.Terminal;
 
 /// <summary>
 /// Turns the errors a user can act on (bad options, bad files, missing devices) into one red line
-/// and exit code 2, instead of a stack trace; anything else is a bug and keeps its trace.
+/// and exit code 2, instead of a stack trace; anything else is a bug and keeps its trace. A path
+/// that cannot be read or written (UnauthorizedAccessException, IOException) is the user's to fix:
+/// .NET's message names the path.
 /// </summary>
 public static class CommandRunner
 {
@@ -14,7 +16,7 @@ public static class CommandRunner
         {
             return command();
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or Spectre.Console.Cli.CommandParseException or Spectre.Console.Cli.CommandRuntimeException
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or Spectre.Console.Cli.CommandParseException or Spectre.Console.Cli.CommandRuntimeException
                                       or Mamba.Core.Checkpoints.CheckpointException
                                       or Mamba.Audio.Corpora.CorpusException or Mamba.Audio.Files.AudioFileException)
         {

@@ -35,18 +35,29 @@ public static class CorpusBuilder
 
     private const int BlockSamples = 1 << 16;
 
+    /// <summary>The lowest corpus rate: below it there is no audio worth modelling, and the resampler's filter grows with the ratio.</summary>
+    public const int MinSampleRate = 1000;
+
+    /// <summary>The highest corpus rate (DXD, 384 kHz).</summary>
+    public const int MaxSampleRate = 384_000;
+
     /// <summary>Builds (or updates) the corpus; throws <see cref="CorpusException"/> for a strict failure or unusable inputs.</summary>
     public static CorpusBuildReport Build(CorpusBuildOptions options, Action<CorpusBuildProgress>? progress = null, CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
         var rule = options.SplitRule.Validate();
-        if (options.SampleRate <= 0 || options.SampleRate > WavHeader.MaxSampleRate)
-            throw new ArgumentOutOfRangeException(nameof(options), options.SampleRate, $"sample rate {options.SampleRate}: must be 1..{WavHeader.MaxSampleRate:N0} Hz.");
-        string output = Path.GetFullPath(options.Output);
+        if (options.SampleRate is < MinSampleRate or > MaxSampleRate)
+            throw new ArgumentOutOfRangeException(nameof(options), options.SampleRate, $"sample rate {options.SampleRate}: must be {MinSampleRate:N0}..{MaxSampleRate:N0} Hz.");
+        string output = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Output));
         var (candidates, skipped) = FindFiles(options.Inputs, output);
+        CheckOutput(output);
         if (options.Strict && skipped.Count > 0)
             throw new CorpusException(skipped[0].Source, $"{skipped[0].Reason} (--strict: no file may be skipped; the corpus was not changed).");
+        if (candidates.Count == 0)
+            throw new CorpusException(string.Join(", ", options.Inputs),
+                $"no WAV file found{(skipped.Count > 0 ? $" that can be read ({skipped.Count} skipped: {skipped[0].Source}: {skipped[0].Reason})" : "")}; no corpus was written.");
 
+        bool created = !Directory.Exists(output);
         Directory.CreateDirectory(output);
         var (previous, previousProblem) = OpenPrevious(output, options.SampleRate);
         string audioPath = Path.Combine(output, CorpusLayout.AudioFile);
@@ -69,24 +80,27 @@ public static class CorpusBuilder
                     cancel.ThrowIfCancellationRequested();
                     var file = candidates[i];
                     string group = rule.GroupOf(file.Path);
-                    var info = new FileInfo(file.FullPath);
-                    long size = info.Length, ticks = info.LastWriteTimeUtc.Ticks;
+                    long size = 0, ticks = 0;
                     long offset = audio.Position;
 
                     CorpusIndexEntry? old = null;
                     previous?.TryGetValue((file.Root, file.Path), out old);
-                    string? sha = old is not null && old.SourceBytes == size && old.SourceLastWriteUtcTicks == ticks ? old.Sha256 : null;
-                    sha ??= Sha256Of(file.FullPath);
-
-                    CorpusFileNote? skip = null;
+                    string? sha = null;
+                    CorpusFileNote? skip = ReadInput(file, () =>
+                    {
+                        var info = new FileInfo(file.FullPath);
+                        (size, ticks) = (info.Length, info.LastWriteTimeUtc.Ticks);
+                        sha = old is not null && old.SourceBytes == size && old.SourceLastWriteUtcTicks == ticks ? old.Sha256 : Sha256Of(file.FullPath);
+                    });
                     IReadOnlyList<string> fileWarnings = [];
-                    if (old is not null && old.Sha256 == sha)
+                    bool readable = skip is null;
+                    if (readable && old is not null && old.Sha256 == sha)
                     {
                         CopyPrevious(previousAudio!, old, audio, work);
                         fileWarnings = old.Warnings;
                         reused.Add(file.Path);
                     }
-                    else
+                    else if (readable)
                     {
                         skip = Encode(file, options, audio, work, out fileWarnings);
                         if (skip is null) encoded.Add(file.Path);
@@ -101,7 +115,7 @@ public static class CorpusBuilder
                     else
                     {
                         // Split Train for now: rule.Assign decides every group's split once all are known.
-                        entries.Add(new CorpusIndexEntry(file.Root, file.Path, group, CorpusSplit.Train, offset, length, size, ticks, sha, fileWarnings));
+                        entries.Add(new CorpusIndexEntry(file.Root, file.Path, group, CorpusSplit.Train, offset, length, size, ticks, sha!, fileWarnings));
                         foreach (var w in fileWarnings) warnings.Add(new CorpusFileNote(file.Display, w));
                     }
                     progress?.Invoke(new CorpusBuildProgress(i + 1, candidates.Count, audio.Position, options.SampleRate, file.Path, skip, skip is null ? fileWarnings : []));
@@ -109,6 +123,9 @@ public static class CorpusBuilder
                 audio.Flush(flushToDisk: true);
             }
 
+            if (entries.Count == 0)
+                throw new CorpusException(string.Join(", ", options.Inputs),
+                    $"none of the {candidates.Count} WAV file(s) could be read ({skipped[^1].Source}: {skipped[^1].Reason}); {(previous is null ? "no corpus was written" : "the previous corpus was kept")}.");
             var splits = rule.Assign(entries.Select(e => e.Group), out var splitNote);
             for (int i = 0; i < entries.Count; i++) entries[i] = entries[i] with { Split = splits[entries[i].Group] };
             var (histograms, contentHash) = HashAndCount(audioTemp, entries);
@@ -126,10 +143,14 @@ public static class CorpusBuilder
             List<string> dropped = previous is null ? [] : [.. previous.Keys.Where(k => !found.Contains(k)).Select(k => k.Path).Order(StringComparer.Ordinal)];
             return new CorpusBuildReport(manifest, manifestPath, encoded, reused, dropped, previousProblem, clock.Elapsed);
         }
-        catch
+        catch (Exception e)
         {
             foreach (var temp in new[] { audioTemp, indexTemp, manifestTemp })
                 try { File.Delete(temp); } catch (IOException) { }
+            if (created && !Directory.EnumerateFileSystemEntries(output).Any()) Directory.Delete(output);
+            // Reads are handled per file; what reaches here is the corpus itself failing to be written.
+            if (e is IOException or UnauthorizedAccessException)
+                throw new CorpusException(output, $"the corpus could not be written ({e.Message}); {(previous is null ? "no corpus was written" : "the previous corpus is unchanged")}.", e);
             throw;
         }
     }
@@ -161,8 +182,9 @@ public static class CorpusBuilder
             IEnumerable<(string Root, string File)> files;
             if (Directory.Exists(full))
             {
-                var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.None, MatchCasing = MatchCasing.CaseSensitive };
-                files = Directory.EnumerateFiles(full, "*", options).Select(f => (full, f));
+                if (output == full || output.StartsWith(Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    throw new CorpusException(input, $"--out {output} is {(output == full ? "this input folder" : "inside this input folder")}: the corpus would be written among the audio it reads. Choose an --out outside it.");
+                files = FilesBelow(full, skipped).Select(f => (full, f));
             }
             else if (File.Exists(full)) files = [(Path.GetDirectoryName(full)!, full)];
             else throw new CorpusException(input, "no such file or folder.");
@@ -180,6 +202,50 @@ public static class CorpusBuilder
             }
         }
         return (candidates, skipped);
+    }
+
+    /// <summary>Every file below <paramref name="root"/>; a folder that cannot be listed is a skipped entry, not the end of the build.</summary>
+    private static List<string> FilesBelow(string root, List<CorpusFileNote> skipped)
+    {
+        var files = new List<string>();
+        var folders = new Stack<string>();
+        folders.Push(root);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.None, MatchCasing = MatchCasing.CaseSensitive };
+        while (folders.Count > 0)
+        {
+            var folder = folders.Pop();
+            try
+            {
+                var here = Directory.GetFiles(folder, "*", options);
+                var below = Directory.GetDirectories(folder, "*", options);
+                files.AddRange(here);
+                foreach (var d in below)
+                    if (!new DirectoryInfo(d).Attributes.HasFlag(FileAttributes.ReparsePoint)) folders.Push(d);   // links are not followed: no loops
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                skipped.Add(new CorpusFileNote(folder + Path.DirectorySeparatorChar, $"folder cannot be read, nothing below it is included: {e.Message}"));
+            }
+        }
+        return files;
+    }
+
+    /// <summary>
+    /// Refuses an --out that is not a directory this tool may write a corpus into: a file, or a
+    /// folder of other things (a corpus is written only into a new folder, an empty one, or an
+    /// earlier corpus, so nothing of the user's is overwritten).
+    /// </summary>
+    private static void CheckOutput(string output)
+    {
+        if (File.Exists(output)) throw new CorpusException(output, "--out names a file; the corpus is a folder.");
+        if (!Directory.Exists(output)) return;
+        var entries = Directory.EnumerateFileSystemEntries(output).Select(Path.GetFileName).ToList();
+        if (entries.Count == 0 || entries.Contains(CorpusLayout.ManifestFile)) return;
+        var ours = new HashSet<string>(StringComparer.Ordinal) { CorpusLayout.AudioFile, CorpusLayout.IndexFile, CorpusLayout.AudioFile + ".tmp", CorpusLayout.IndexFile + ".tmp", CorpusLayout.ManifestFile + ".tmp" };
+        var foreign = entries.Where(e => !ours.Contains(e!)).Order(StringComparer.Ordinal).ToList();
+        if (foreign.Count == 0) return;
+        throw new CorpusException(output, $"--out holds {foreign.Count} entr{(foreign.Count == 1 ? "y" : "ies")} that are not a corpus ({string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}); " +
+            "prepare writes only into a new or empty folder or an earlier corpus. Choose another --out.");
     }
 
     /// <summary>The previous corpus's entries by (root, path), or null (none, another rate, or unreadable: then the reason).</summary>
@@ -212,33 +278,58 @@ public static class CorpusBuilder
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    /// <summary>Reads, resamples and encodes one file onto the end of audio; returns why it was skipped, or null.</summary>
+    /// <summary>
+    /// Reads, resamples and encodes one file onto the end of audio; returns why it was skipped, or
+    /// null. Only a failure to read the input skips the file: a failure to write the corpus (a full
+    /// disk) is thrown, and fails the build with the previous corpus kept.
+    /// </summary>
     private static CorpusFileNote? Encode(SourceFile file, CorpusBuildOptions options, FileStream audio, Workspace work, out IReadOnlyList<string> warnings)
     {
         warnings = [];
         long start = audio.Position;
+        AudioInputStream? input = null;
         try
         {
-            using var input = AudioInput.OpenMono(file.FullPath, options.SampleRate, new WavReadOptions(options.Strict));
-            warnings = input.File.Warnings;
-            if (input.File.Header.DataBytes == 0) return new CorpusFileNote(file.Display, "no audio (the data chunk is empty).");
-            int n;
-            while ((n = input.Read(work.Samples)) > 0)
+            CorpusFileNote? failed = ReadInput(file, () => input = AudioInput.OpenMono(file.FullPath, options.SampleRate, new WavReadOptions(options.Strict)));
+            if (failed is not null) return failed;
+            if (input!.File.Header.DataBytes == 0) return new CorpusFileNote(file.Display, "no audio (the data chunk is empty).");
+            int n = 0;
+            while (true)
             {
+                failed = ReadInput(file, () => n = input.Read(work.Samples));
+                if (failed is not null)
+                {
+                    Rollback(audio, start);
+                    return failed;
+                }
+                if (n == 0) break;
                 var classes = work.Classes.AsSpan(0, n);
                 MuLaw.Encode(work.Samples.AsSpan(0, n), classes);
                 audio.Write(classes);
             }
+            warnings = input.File.SampleWarnings();
+            return null;
+        }
+        finally
+        {
+            input?.Dispose();
+        }
+    }
+
+    /// <summary>Runs a read of the input file; returns the reason it cannot be read, or null.</summary>
+    private static CorpusFileNote? ReadInput(SourceFile file, Action read)
+    {
+        try
+        {
+            read();
             return null;
         }
         catch (AudioFileException e)
         {
-            Rollback(audio, start);
             return new CorpusFileNote(file.Display, e.Problem);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException)
         {
-            Rollback(audio, start);
             return new CorpusFileNote(file.Display, $"cannot be read: {e.Message}");
         }
     }

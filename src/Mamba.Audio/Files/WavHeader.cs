@@ -54,10 +54,15 @@ public sealed record WavHeader(
         Span<byte> fmt = stackalloc byte[40];
         int fmtLength = -1;
         long position = 12;
+        // The RIFF size field is not trusted (streaming writers leave 0 or 4 there): chunks are walked to the end of the file.
+        // A data chunk before the fmt chunk is remembered and read once the fmt chunk after it is found.
+        (long Size, long Body)? dataFirst = null;
         while (true)
         {
-            if (position >= fileLength)
-                throw Fail(fmtLength < 0 ? "no fmt chunk." : "no data chunk.");
+            if (position >= fileLength || (dataFirst is not null && position + 8 > fileLength))
+                throw Fail(fmtLength >= 0 ? "no data chunk."
+                    : dataFirst is { } d ? $"no fmt chunk: the data chunk at offset {d.Body - 8} has nothing that says how its bytes are samples."
+                    : "no fmt chunk and no data chunk.");
             if (position + 8 > fileLength)
                 throw Fail($"truncated chunk header: the file ends {fileLength - position} bytes into an 8-byte chunk header at offset {position}.");
             stream.Position = position;
@@ -72,11 +77,12 @@ public sealed record WavHeader(
                 if (body + size > fileLength) throw Fail($"truncated fmt chunk: it declares {size} bytes, the file holds {fileLength - body}.");
                 fmtLength = (int)Math.Min(size, fmt.Length);
                 stream.ReadExactly(fmt[..fmtLength]);
+                if (dataFirst is { } d) return Build(fmt[..fmtLength], d.Size, d.Body, Math.Min(fileLength, d.Body + d.Size), path, options);
             }
-            else if (id.SequenceEqual("data"u8))
+            else if (id.SequenceEqual("data"u8) && dataFirst is null)
             {
-                if (fmtLength < 0) throw Fail("the data chunk comes before the fmt chunk.");
-                return Build(fmt[..fmtLength], size, body, fileLength, path, options);
+                if (fmtLength >= 0) return Build(fmt[..fmtLength], size, body, fileLength, path, options);
+                dataFirst = (size, body);
             }
             // Chunks are word aligned: an odd size is followed by a pad byte it does not count.
             position = body + size + (size & 1);

@@ -6,22 +6,39 @@ namespace Mamba.Audio.Files;
 /// A WAV file as a stream of mono float samples at the file's own rate: channels are averaged,
 /// integer PCM is scaled to [-1, 1). Reads PCM 8/16/24/32-bit and IEEE float 32/64-bit, plain or
 /// WAVE_FORMAT_EXTENSIBLE, any channel count and rate. The header is checked when the file is
-/// opened (<see cref="WavHeader.Read"/>); audio is then pulled block by block through NAudio's
-/// <see cref="WaveFileReader"/>, so memory stays bounded by the caller's block size, whatever the
-/// length of the file.
+/// opened (<see cref="WavHeader.Read"/>) and the data chunk it found is then read straight from the
+/// file, block by block, so memory stays bounded whatever the length of the file or its channel count.
 /// </summary>
+/// <remarks>
+/// The data is read here rather than through NAudio's WaveFileReader because that reader trusts the
+/// RIFF size field (0 or 4 in files written by streaming tools, which sox reads) and keeps the block
+/// align in a 16-bit signed field (-1 for 65535 channels of 8 bits): both made sound files "unreadable".
+/// <para>
+/// Float samples that are not audio are never passed on: NaN and infinity become silence and values
+/// beyond full scale are clipped to +-1, before the resampler, whose filter would otherwise spread one
+/// bad value over hundreds of neighbours. They are counted (<see cref="NonFiniteSamples"/>,
+/// <see cref="ClippedSamples"/>, <see cref="SampleWarnings"/>); in strict mode the first one is an error.
+/// </para>
+/// </remarks>
 public sealed class WavSource : ISampleProvider, IDisposable
 {
-    private readonly WaveFileReader reader;
+    /// <summary>Bytes read from the file at most per call, so that a file of many channels needs no huge buffer.</summary>
+    private const int MaxBytesPerRead = 1 << 20;
+
+    private readonly FileStream stream;
+    private readonly bool strict;
     private byte[] frameBuffer = [];
     private long bytesLeft;
+    private long framesRead;
 
-    private WavSource(string path, WavHeader header, WaveFileReader reader)
+    private WavSource(string path, WavHeader header, FileStream stream, bool strict)
     {
         Path = path;
         Header = header;
-        this.reader = reader;
+        this.stream = stream;
+        this.strict = strict;
         bytesLeft = header.DataBytes;
+        stream.Position = header.DataOffset;
         WaveFormat = WaveFormat.CreateIeeeFloatWaveFormat(header.SampleRate, 1);
     }
 
@@ -41,13 +58,7 @@ public sealed class WavSource : ISampleProvider, IDisposable
         }
         try
         {
-            var header = WavHeader.Read(stream, path, options);
-            stream.Position = 0;
-            var reader = new WaveFileReader(stream);
-            // NAudio walks the chunks itself; both walks must land on the same data chunk.
-            if (stream.Position != header.DataOffset)
-                throw new AudioFileException(path, $"NAudio found the data at offset {stream.Position}, the header check at {header.DataOffset}.");
-            return new WavSource(path, header, reader);
+            return new WavSource(path, WavHeader.Read(stream, path, options), stream, options.Strict);
         }
         catch (Exception e)
         {
@@ -63,36 +74,54 @@ public sealed class WavSource : ISampleProvider, IDisposable
     /// <summary>The checked header: source format, channels, rate and readable length.</summary>
     public WavHeader Header { get; }
 
-    /// <summary>Problems tolerated in lenient mode (see <see cref="WavReadOptions"/>); empty for a sound file.</summary>
+    /// <summary>Problems of the header tolerated in lenient mode (see <see cref="WavReadOptions"/>); empty for a sound file.</summary>
     public IReadOnlyList<string> Warnings => Header.Warnings;
+
+    /// <summary>Frames read so far whose samples held NaN or infinity (given as silence).</summary>
+    public long NonFiniteSamples { get; private set; }
+
+    /// <summary>Frames read so far with a float sample beyond full scale (clipped to +-1).</summary>
+    public long ClippedSamples { get; private set; }
+
+    /// <summary>The header's warnings and, for what has been read so far, the samples replaced or clipped.</summary>
+    public IReadOnlyList<string> SampleWarnings()
+    {
+        var all = new List<string>(Warnings);
+        if (NonFiniteSamples > 0) all.Add($"{NonFiniteSamples:N0} frame(s) with NaN or infinite samples, given as silence.");
+        if (ClippedSamples > 0) all.Add($"{ClippedSamples:N0} frame(s) with float samples beyond full scale (+-1), clipped.");
+        return all;
+    }
 
     /// <summary>The output format: IEEE float, mono, at the file's sample rate.</summary>
     public WaveFormat WaveFormat { get; }
 
     /// <summary>Reads up to <c>mono.Length</c> samples; returns the count written, 0 at the end of the audio.</summary>
+    /// <exception cref="AudioFileException">Strict mode, and a float sample is not finite or beyond full scale.</exception>
     public int Read(Span<float> mono)
     {
         int blockAlign = Header.BlockAlign;
-        int frames = (int)Math.Min(mono.Length, bytesLeft / blockAlign);
+        int frames = (int)Math.Min(Math.Min(mono.Length, bytesLeft / blockAlign), Math.Max(1, MaxBytesPerRead / blockAlign));
         if (frames == 0) return 0;
         int wanted = frames * blockAlign;
         if (frameBuffer.Length < wanted) frameBuffer = new byte[wanted];
 
         var bytes = frameBuffer.AsSpan(0, wanted);
-        int got = 0;
-        while (got < wanted)
-        {
-            int n = reader.Read(bytes[got..]);
-            if (n == 0) break;
-            got += n;
-        }
+        int got = stream.ReadAtLeast(bytes, wanted, throwOnEndOfStream: false);
         // Only whole frames count; if the file shrank under us, end the stream at the last one.
         frames = got / blockAlign;
         bytesLeft = got < wanted ? 0 : bytesLeft - got;
-        FrameMixer.MixToMono(bytes[..(frames * blockAlign)], Header, mono[..frames]);
+        var counts = FrameMixer.MixToMono(bytes[..(frames * blockAlign)], Header, mono[..frames]);
+        if (counts.Any)
+        {
+            if (strict)
+                throw new AudioFileException(Path, $"frame {framesRead + counts.FirstFrame:N0} holds a sample that is {(counts.NonFinite > 0 ? "NaN or infinite" : "beyond full scale (+-1)")} (--strict refuses samples that are not audio).");
+            NonFiniteSamples += counts.NonFinite;
+            ClippedSamples += counts.Clipped;
+        }
+        framesRead += frames;
         return frames;
     }
 
     /// <summary>Closes the file.</summary>
-    public void Dispose() => reader.Dispose();
+    public void Dispose() => stream.Dispose();
 }

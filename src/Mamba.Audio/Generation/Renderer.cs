@@ -15,10 +15,12 @@ namespace Mamba.Audio.Generation;
 /// and a block allocates nothing.
 /// </summary>
 /// <remarks>
-/// Takes: take i samples with seed + i. With one take the audio goes straight to the path given;
-/// with several, take i is written as name-seed{seed+i}.wav while it renders, then the files are
-/// renamed name-take1.wav, name-take2.wav, ... in order of log-likelihood per sample (most likely
-/// first). A render stopped by cancellation ranks and renames what it made.
+/// Takes: take i samples with seed + i. While it renders a take lies under a working name that says
+/// it is unfinished (<see cref="WorkingPaths"/>: name.partial.wav, or name-seed{seed+i}.partial.wav
+/// for several takes), so a killed render leaves a playable file that no one mistakes for a whole
+/// one, and an existing file of the final name is untouched until the render ends. Then the files
+/// are renamed: name.wav, or name-take1.wav, name-take2.wav, ... in order of log-likelihood per
+/// sample (most likely first). A render stopped by cancellation ranks and renames what it made.
 /// </remarks>
 public sealed class Renderer
 {
@@ -36,7 +38,9 @@ public sealed class Renderer
     /// <summary>Renders <paramref name="request"/> to <paramref name="path"/> (or, for several takes, beside it).</summary>
     /// <param name="progress">Called after every block (on this thread).</param>
     /// <param name="cancel">Checked between blocks: a cancelled render stops with valid files and <see cref="RenderResult.Interrupted"/>.</param>
-    public RenderResult Render(string path, RenderRequest request, Action<RenderProgress>? progress = null, CancellationToken cancel = default)
+    /// <param name="replaceExisting">Whether a finished take may replace an existing file of its final name; if not, such a file makes the render fail at the end with the take kept under its working name.</param>
+    public RenderResult Render(string path, RenderRequest request, Action<RenderProgress>? progress = null, CancellationToken cancel = default,
+        bool replaceExisting = false)
     {
         request.Validate();
         int takes = request.Takes;
@@ -56,8 +60,9 @@ public sealed class Renderer
                 seeds[i] = unchecked(request.Sampling.Seed + (ulong)i);
                 slots[i] = engine.Open(request.Sampling with { Seed = seeds[i] });
                 opened++;
-                files[i] = takes == 1 ? path : WorkingPath(path, seeds[i]);
             }
+            var working = WorkingPaths(path, takes, request.Sampling.Seed);
+            for (int i = 0; i < takes; i++) files[i] = working[i];
             var clock = Stopwatch.StartNew();
             if (request.Prompt is { } prompt) primer.Prime(engine, slots, prompt);
             for (int i = 0; i < takes; i++) writers[i] = new Pcm16WavWriter(files[i], request.SampleRate);
@@ -72,7 +77,7 @@ public sealed class Renderer
                 made[i] = new RenderedTake(0, files[i], seeds[i], engine.LogLikelihood(slots[i]), engine.SampleCount(slots[i]),
                     Convert.ToHexStringLower(hashes[i].GetHashAndReset()));
             }
-            var ranked = Rank(path, made);
+            var ranked = Rank(path, made, replaceExisting);
             return new RenderResult(ranked, done, request.Prompt?.Length ?? 0, elapsed, request.SampleRate,
                 Interrupted: done < request.TotalSamples);
         }
@@ -112,7 +117,7 @@ public sealed class Renderer
     }
 
     /// <summary>Sorts by log-likelihood per sample (descending, empty takes last, ties by seed) and renames to take paths.</summary>
-    private static RenderedTake[] Rank(string path, RenderedTake[] takes)
+    private static RenderedTake[] Rank(string path, RenderedTake[] takes, bool replaceExisting)
     {
         var order = takes
             .OrderByDescending(t => double.IsNaN(t.LogLikelihoodPerSample) ? double.NegativeInfinity : t.LogLikelihoodPerSample)
@@ -121,18 +126,25 @@ public sealed class Renderer
         for (int r = 0; r < order.Length; r++)
         {
             var take = order[r];
-            string final = takes.Length == 1 ? take.Path : TakePath(path, r + 1);
-            if (final != take.Path) File.Move(take.Path, final, overwrite: true);
+            string final = FinalPaths(path, takes.Length)[r];
+            if (!replaceExisting && File.Exists(final))
+                throw new IOException($"{final} appeared while rendering; the take is kept as {take.Path} (nothing is overwritten without being asked).");
+            File.Move(take.Path, final, overwrite: replaceExisting);
             order[r] = take with { Rank = r + 1, Path = final };
         }
         return order;
     }
 
+    /// <summary>Where the takes end up, best first: <paramref name="path"/> itself for one take, else name-take1.wav .. name-takeN.wav beside it.</summary>
+    public static IReadOnlyList<string> FinalPaths(string path, int takes) =>
+        takes == 1 ? [path] : [.. Enumerable.Range(1, takes).Select(rank => TakePath(path, rank))];
+
+    /// <summary>Where the takes lie while they render (and after a kill), in seed order: name.partial.wav, or name-seed{seed+i}.partial.wav for several.</summary>
+    public static IReadOnlyList<string> WorkingPaths(string path, int takes, ulong seed) =>
+        takes == 1 ? [Sibling(path, ".partial")] : [.. Enumerable.Range(0, takes).Select(i => Sibling(path, $"-seed{unchecked(seed + (ulong)i)}.partial"))];
+
     /// <summary>name-take{rank}.wav beside <paramref name="path"/> (name.wav): where ranked takes end up.</summary>
     public static string TakePath(string path, int rank) => Sibling(path, $"-take{rank}");
-
-    /// <summary>name-seed{seed}.wav beside <paramref name="path"/>: a take while it renders (and after a kill).</summary>
-    public static string WorkingPath(string path, ulong seed) => Sibling(path, $"-seed{seed}");
 
     private static string Sibling(string path, string suffix)
     {

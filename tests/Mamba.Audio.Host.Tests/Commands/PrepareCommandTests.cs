@@ -12,13 +12,8 @@ public class PrepareCommandTests : IDisposable
 
     public void Dispose() => dir.Delete(recursive: true);
 
-    private void WriteTone(string name, int rate, double seconds, double hz = 440)
-    {
-        string path = Path.Combine(Input, name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var writer = new Pcm16WavWriter(path, rate);
-        writer.Write(Enumerable.Range(0, (int)(rate * seconds)).Select(i => (float)(0.4 * Math.Sin(2 * Math.PI * hz * i / rate))).ToArray());
-    }
+    private void WriteTone(string name, int rate, double seconds, double hz = 440) =>
+        Support.ToneFiles.Write(Path.Combine(Input, name), rate, seconds, hz);
 
     [Fact]
     public void Prepare_FolderWithABrokenFile_BuildsTheCorpus_ListsTheSkippedFile_ExitCode0()

@@ -34,7 +34,7 @@ public class RenderCommandTests : IDisposable
         using var reader = new WaveFileReader(a);
         Assert.Equal(8000, reader.SampleCount);
 
-        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(a)));
+        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderOutputs.SidecarPath(a)));
         var json = sidecar.RootElement;
         Assert.Equal(8000, json.GetProperty("SamplesPerTake").GetInt64());
         Assert.True(json.GetProperty("PeakMemoryBytes").GetInt64() > 0);
@@ -49,7 +49,7 @@ public class RenderCommandTests : IDisposable
         string path = Path.Combine(root, "out", "takes.wav");
         Assert.Equal(0, MambaAudioApp.Run(new[] { "render", "--checkpoint", checkpoint, "--out", path, "--seconds", "0.2", "--takes", "3",
             "--seed", "100", "--engine", "cpu", "--device", "cpu" }));
-        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(path)));
+        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderOutputs.SidecarPath(path)));
         var takes = sidecar.RootElement.GetProperty("Takes").EnumerateArray().ToList();
         Assert.Equal(3, takes.Count);
         var perSample = takes.Select(t => t.GetProperty("LogLikelihoodPerSample").GetDouble()).ToList();
@@ -75,7 +75,7 @@ public class RenderCommandTests : IDisposable
             string path = Path.Combine(root, $"continued-{engine}-{prime}.wav");
             Assert.Equal(0, MambaAudioApp.Run(new[] { "render", "--checkpoint", checkpoint, "--out", path, "--seconds", "0.1",
                 "--prompt", prompt, "--prompt-seconds", "0.5", "--engine", engine, "--prime", prime, "--device", "cpu" }));
-            using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(path)));
+            using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderOutputs.SidecarPath(path)));
             Assert.Equal(8000, sidecar.RootElement.GetProperty("PromptSamples").GetInt32());
             Assert.Equal(1600, sidecar.RootElement.GetProperty("SamplesPerTake").GetInt64());
         }

@@ -6,9 +6,9 @@ using NAudio.Wave;
 namespace Mamba.Audio.Host.Tests.Commands;
 
 /// <summary>
-/// A real `mamba-audio render` process of an hour, SIGKILLed mid-way: the WAV it leaves reads back
-/// with every whole block written so far, and those are the samples an uninterrupted render of that
-/// length writes.
+/// A real `mamba-audio render` process of an hour, SIGKILLed mid-way: the WAV it leaves (under its
+/// working name, NAME.partial.wav, so no one takes it for a whole render) reads back with every
+/// whole block written so far, and those are the samples an uninterrupted render of that length writes.
 /// </summary>
 public class RenderProcessKillTests
 {
@@ -21,7 +21,7 @@ public class RenderProcessKillTests
         try
         {
             var checkpoint = RenderCommandTests.TinyCheckpoint(Path.Combine(root, "model"));
-            string path = Path.Combine(root, "hour.wav");
+            string path = Path.Combine(root, "hour.wav"), partial = Path.Combine(root, "hour.partial.wav");
             const int block = 4096;
             var host = Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll");
             var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -43,7 +43,7 @@ public class RenderProcessKillTests
 
             // Wait until a first block is on disk, then a random moment more, then SIGKILL.
             var clock = Stopwatch.StartNew();
-            while (!(File.Exists(path) && new FileInfo(path).Length >= 44 + 2 * block) && clock.Elapsed < TimeSpan.FromSeconds(120) && !process.HasExited)
+            while (!(File.Exists(partial) && new FileInfo(partial).Length >= 44 + 2 * block) && clock.Elapsed < TimeSpan.FromSeconds(120) && !process.HasExited)
                 Thread.Sleep(20);
             Thread.Sleep(random.Next(0, 1500));
             Assert.False(process.HasExited, $"seed {seed}: the render ended before the kill:\n{output}");
@@ -51,7 +51,8 @@ public class RenderProcessKillTests
             process.WaitForExit();
 
             byte[] written;
-            using (var reader = new WaveFileReader(path))
+            Assert.False(File.Exists(path), $"seed {seed}: a killed render left a file under the final name");
+            using (var reader = new WaveFileReader(partial))
             {
                 Assert.Equal(new WaveFormat(16000, 16, 1), reader.WaveFormat);
                 Assert.True(reader.SampleCount >= block, $"seed {seed}: {reader.SampleCount} samples, less than a block");
@@ -71,7 +72,7 @@ public class RenderProcessKillTests
             var expectedBytes = new byte[expected.Length];
             expected.ReadExactly(expectedBytes);
             Assert.True(expectedBytes.AsSpan().SequenceEqual(written), $"seed {seed}: the killed file's samples differ from an uninterrupted render");
-            Assert.False(File.Exists(RenderCommand.SidecarPath(path)), "a killed render writes no sidecar");
+            Assert.False(File.Exists(RenderOutputs.SidecarPath(path)), "a killed render writes no sidecar");
         }
         finally
         {

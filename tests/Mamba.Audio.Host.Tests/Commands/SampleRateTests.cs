@@ -36,7 +36,7 @@ public class SampleRateTests : IDisposable
             Assert.Equal(8000, reader.WaveFormat.SampleRate);
             Assert.Equal(2000, reader.SampleCount);   // 0.25 s at the model's rate
         }
-        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(wav)));
+        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderOutputs.SidecarPath(wav)));
         Assert.Equal(8000, sidecar.RootElement.GetProperty("SampleRate").GetInt32());
     }
 

@@ -7,27 +7,58 @@ public static class HostRun
 {
     public sealed record Result(int ExitCode, string Output, string StandardOutput, string StandardError);
 
+    /// <summary>The command line that starts mamba-audio: the dotnet host and the dll.</summary>
+    public static string[] Command => [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll")];
+
     /// <summary>Runs to the end (at most <paramref name="timeoutSeconds"/>) and returns the exit code and output.</summary>
     public static Result Run(params string[] arguments) => Run(arguments, timeoutSeconds: 300);
 
-    public static Result Run(string[] arguments, int timeoutSeconds, IReadOnlyDictionary<string, string>? environment = null)
+    public static Result Run(string[] arguments, int timeoutSeconds, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start([.. Command, .. arguments], timeoutSeconds, environment);
+
+    /// <summary>
+    /// Runs as a user without privileges, so that file permissions apply (root reads and writes
+    /// everything): under the root account through setpriv as nobody (65534), else as this user.
+    /// The folders it touches must be open to that user.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static Result RunUnprivileged(params string[] arguments)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        if (Environment.UserName != "root") return Run(arguments);
+        var home = Directory.CreateTempSubdirectory("mamba-nobody-").FullName;
+        File.SetUnixFileMode(home, (UnixFileMode)0x1FF);
+        try
+        {
+            return Start(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", .. Command, .. arguments], 300,
+                new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home });
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    /// <summary>Runs a bash script; $MAMBA_AUDIO in it starts mamba-audio.</summary>
+    public static Result Shell(string script, int timeoutSeconds = 300) =>
+        Start(["bash", "-c", script], timeoutSeconds, new Dictionary<string, string> { ["MAMBA_AUDIO"] = string.Join(' ', Command.Select(c => $"'{c}'")) });
+
+    private static Result Start(string[] command, int timeoutSeconds, IReadOnlyDictionary<string, string>? environment)
+    {
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll"));
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        foreach (var a in command[1..]) info.ArgumentList.Add(a);
         if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start mamba-audio");
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command[0]}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeoutSeconds * 1000))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"mamba-audio {string.Join(' ', arguments)} ran past {timeoutSeconds} s");
+            throw new TimeoutException($"{string.Join(' ', command)} ran past {timeoutSeconds} s");
         }
         process.WaitForExit();
         return new Result(process.ExitCode, stdout.Result + stderr.Result, stdout.Result, stderr.Result);

@@ -23,7 +23,7 @@ public class WavSourceBrokenFileTests(ITestOutputHelper output) : IDisposable
         { "12-bit PCM", new WavBuilder { BitsPerSample = 12, BlockAlign = 2, Data = FourFrames }, "unsupported 12-bit Pcm" },
         { "16-bit float", new WavBuilder { FormatTag = 3, BitsPerSample = 16, Data = FourFrames }, "unsupported 16-bit IeeeFloat" },
         { "wrong block align", new WavBuilder { Channels = 2, BlockAlign = 2, Data = FourFrames }, "block align 2 does not match 2 channels x 16 bits" },
-        { "no fmt chunk", new WavBuilder { WriteFmt = false, Data = FourFrames }, "the data chunk comes before the fmt chunk" },
+        { "no fmt chunk", new WavBuilder { WriteFmt = false, Data = FourFrames }, "no fmt chunk: the data chunk at offset 12" },
         { "no data chunk", new WavBuilder { WriteData = false }, "no data chunk" },
         { "only the RIFF header", new WavBuilder { WriteFmt = false, WriteData = false }, "no fmt chunk" },
         { "cut inside the data chunk header", new WavBuilder { Data = FourFrames, TruncateTo = 12 + 24 + 5 }, "truncated chunk header" },

@@ -15,8 +15,8 @@ public class PromptAudioTests(ITestOutputHelper output) : IDisposable
         string path = folder.File("prompt.wav");
         using (var writer = new Pcm16WavWriter(path, 16000))
             for (int block = 0; block < 5; block++) writer.Write(SampleCodec.Random(3333, seed + block));   // 16665 samples, > 1 s
-        var all = PromptAudio.ReadLast(path, 10);
-        var tail = PromptAudio.ReadLast(path, 0.25);
+        var all = PromptAudio.ReadLast(path, 10).Classes;
+        var tail = PromptAudio.ReadLast(path, 0.25).Classes;
         output.WriteLine($"seed {seed}: {all.Length} samples, tail {tail.Length}");
         Assert.Equal(16665, all.Length);
         Assert.Equal(4000, tail.Length);

@@ -130,7 +130,7 @@ public class RendererTests(ITestOutputHelper output) : IDisposable
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
             renderer.Render(folder.File("memory.wav"), new RenderRequest(seconds, SamplingSettings.Default(7)), _ => { },
-                TestContext.Current.CancellationToken);
+                TestContext.Current.CancellationToken, replaceExisting: true);
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
         Allocated(1);   // warm-up: JIT, file system caches

@@ -26,6 +26,10 @@ public sealed record WavBuilder
     public byte[] Data { get; init; } = [];
     /// <summary>Null: the real length of <see cref="Data"/>.</summary>
     public uint? DeclaredDataSize { get; init; }
+    /// <summary>Null: the real size; else what the RIFF header claims (streaming writers leave 0 or 4).</summary>
+    public uint? DeclaredRiffSize { get; init; }
+    /// <summary>Write the data chunk before the fmt chunk.</summary>
+    public bool DataBeforeFmt { get; init; }
     /// <summary>Non-null: cut the finished file to this many bytes.</summary>
     public int? TruncateTo { get; init; }
 
@@ -34,6 +38,7 @@ public sealed record WavBuilder
         var body = new MemoryStream();
         var w = new BinaryWriter(body);
         w.Write(Encoding.ASCII.GetBytes(WaveId));
+        if (DataBeforeFmt) WriteDataChunk(w);
         if (WriteFmt)
         {
             ushort blockAlign = BlockAlign ?? (ushort)(Channels * BitsPerSample / 8);
@@ -62,23 +67,27 @@ public sealed record WavBuilder
             w.Write("INFOx"u8);
             w.Write((byte)0);                            // pad byte, not counted in the size
         }
-        if (WriteData)
-        {
-            w.Write("data"u8);
-            w.Write(DeclaredDataSize ?? (uint)Data.Length);
-            w.Write(Data);
-        }
+        if (!DataBeforeFmt) WriteDataChunk(w);
         w.Flush();
 
         var file = new MemoryStream();
         file.Write(Encoding.ASCII.GetBytes(RiffId));
         Span<byte> size = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(size, (uint)body.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(size, DeclaredRiffSize ?? (uint)body.Length);
         file.Write(size);
         body.Position = 0;
         body.CopyTo(file);
         var bytes = file.ToArray();
         return TruncateTo is { } n ? bytes[..n] : bytes;
+    }
+
+    private void WriteDataChunk(BinaryWriter w)
+    {
+        if (!WriteData) return;
+        w.Write("data"u8);
+        w.Write(DeclaredDataSize ?? (uint)Data.Length);
+        w.Write(Data);
+        if ((Data.Length & 1) == 1 && DataBeforeFmt) w.Write((byte)0);   // pad byte before the next chunk
     }
 
     /// <summary>Writes the file into <paramref name="folder"/> under <paramref name="name"/> and returns its path.</summary>

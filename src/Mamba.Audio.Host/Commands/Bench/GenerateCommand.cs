@@ -254,7 +254,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         process.WaitForExit();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"the render child exited with {process.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
-        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderCommand.SidecarPath(output)));
+        using var sidecar = JsonDocument.Parse(File.ReadAllText(RenderOutputs.SidecarPath(output)));
         var root = sidecar.RootElement;
         return new MemoryRow(preset, seconds, root.GetProperty("PeakMemoryBytes").GetInt64(),
             root.GetProperty("RealTimeFactor").GetDouble(), root.GetProperty("ElapsedSeconds").GetDouble());

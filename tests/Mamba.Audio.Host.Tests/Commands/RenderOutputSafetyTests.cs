@@ -1,0 +1,109 @@
+using Mamba.Audio.Host.Commands;
+using Mamba.Audio.Host.Tests.Support;
+using NAudio.Wave;
+
+namespace Mamba.Audio.Host.Tests.Commands;
+
+/// <summary>
+/// render writes only its .wav files and their sidecar, never inside the checkpoint, never over an
+/// existing file without --force, and a replaced file changes only when the new one is whole.
+/// </summary>
+public class RenderOutputSafetyTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+    private readonly string checkpoint;
+
+    public RenderOutputSafetyTests() => checkpoint = RenderCommandTests.TinyCheckpoint(folder.File("model"));
+
+    private HostRun.Result Render(string output, params string[] more) =>
+        HostRun.Run(["render", "--checkpoint", checkpoint, "--out", output, "--seconds", "0.05", "--engine", "cpu", "--threads", "1", .. more]);
+
+    [Fact]
+    public void OutNotAWavFile_IsRefused_BeforeAnythingIsWritten()
+    {
+        // Before: --out a.json wrote the WAV, then replaced it with the JSON report.
+        var result = Render(folder.File("a.json"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("must name a .wav file", result.Output);
+        Assert.Empty(Directory.GetFiles(folder.Path));
+    }
+
+    [Fact]
+    public void OutInsideTheCheckpoint_IsRefused_AndTheCheckpointIsUntouched()
+    {
+        // Before: --out ck/config.wav replaced the checkpoint's config.json with the render report.
+        var config = Path.Combine(checkpoint, "config.json");
+        var before = File.ReadAllBytes(config);
+        var listing = Directory.GetFiles(checkpoint).Order().ToArray();
+        var result = Render(Path.Combine(checkpoint, "config.wav"), "--force");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("inside the checkpoint directory", result.Output);
+        Assert.Equal(before, File.ReadAllBytes(config));
+        Assert.Equal(listing, Directory.GetFiles(checkpoint).Order().ToArray());
+    }
+
+    [Fact]
+    public void ExistingSidecarOrWav_IsNotReplaced_WithoutForce_AndIsWithIt()
+    {
+        string wav = folder.File("take.wav"), json = folder.File("take.json");
+        File.WriteAllText(json, "the user's notes");
+        var refused = Render(wav);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains($"{json} exists", refused.Output);
+        Assert.Contains("--force", refused.Output);
+        Assert.Equal("the user's notes", File.ReadAllText(json));
+        Assert.False(File.Exists(wav), "a refused render wrote its WAV");
+
+        File.WriteAllText(wav, "not even audio");
+        Assert.Equal(2, Render(wav).ExitCode);
+        Assert.Equal("not even audio", File.ReadAllText(wav));
+
+        var forced = Render(wav, "--force");
+        Assert.True(forced.ExitCode == 0, forced.Output);
+        using (var reader = new WaveFileReader(wav)) Assert.Equal(800, reader.SampleCount);
+        Assert.StartsWith("{", File.ReadAllText(json));
+        Assert.False(File.Exists(folder.File("take.partial.wav")), "the working file was left behind");
+    }
+
+    [Fact]
+    public void ExistingTakeOfSeveral_IsNotReplaced_WithoutForce()
+    {
+        string take2 = folder.File("set-take2.wav");
+        File.WriteAllText(take2, "keep me");
+        var result = Render(folder.File("set.wav"), "--takes", "3");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("set-take2.wav exists", result.Output);
+        Assert.Equal("keep me", File.ReadAllText(take2));
+    }
+
+    [Fact]
+    public void OutNamingADirectory_OrAnUnwritablePlace_IsAnError_NotACrash()
+    {
+        // Before: both ended in an unhandled exception (exit 134).
+        var directory = folder.File("album.wav");
+        Directory.CreateDirectory(directory);
+        var onDirectory = Render(directory);
+        Assert.Equal(2, onDirectory.ExitCode);
+        Assert.Contains("is a directory", onDirectory.Output);
+
+        // /sys refuses new files and folders even to root: a real unwritable directory on any Linux.
+        foreach (var unwritable in new[] { "/sys/mamba-audio-test.wav", "/sys/mamba-audio-test/take.wav" })
+        {
+            var result = Render(unwritable);
+            Assert.True(result.ExitCode == 2, $"{unwritable}: exit {result.ExitCode}\n{result.Output}");
+            Assert.Contains("/sys/mamba-audio-test", result.Output);
+            Assert.DoesNotContain("Unhandled exception", result.Output);
+        }
+    }
+
+    [Fact]
+    public void SecondsShorterThanOneSample_IsRefusedByName()
+    {
+        // Before: a table of NaN, then a JSON serializer error.
+        var result = HostRun.Run("render", "--checkpoint", checkpoint, "--out", folder.File("short.wav"), "--seconds", "1e-6");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--seconds 1E-06: shorter than one sample", result.Output);
+    }
+
+    public void Dispose() => folder.Dispose();
+}
