@@ -16,7 +16,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--corpus <DIR>")][Description("Corpus directory made by `mamba-audio prepare`.")]
         public string Corpus { get; init; } = "";
 
-        [CommandOption("--out <DIR>")][Description("Run directory for checkpoints/, best/, metrics.jsonl and loss.png.")]
+        [CommandOption("--out <DIR>")][Description("Run directory for checkpoints/, best/, metrics.jsonl and loss.png: new or empty (or a run of mamba-audio, with --resume); a folder of other files is refused.")]
         public string Out { get; init; } = "";
 
         [CommandOption("--preset <NAME>")][Description("Model size: tiny (32 x 2), small (64 x 4) or base (256 x 8). Default small.")]
@@ -30,7 +30,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N.")] public string Device { get; init; } = "auto";
         [CommandOption("--crop <N>")][Description("Samples per training crop (default 2048).")] public int Crop { get; init; } = 2048;
         [CommandOption("--batch <N>")][Description("Crops per step (default 8).")] public int Batch { get; init; } = 8;
-        [CommandOption("--steps <N>")][Description("Optimiser steps; the cosine schedule ends here (default 2000).")] public long Steps { get; init; } = 2000;
+        [CommandOption("--steps <N>")][Description("Optimiser steps; the cosine schedule ends here (default 2000). With --resume, a larger value extends the run: the rate goes on from where it is in a cosine ending at the new total.")] public long Steps { get; init; } = 2000;
         [CommandOption("--minutes <M>")][Description("Stop after this much training time, with a checkpoint (default: no limit).")] public double? Minutes { get; init; }
         [CommandOption("--lr <RATE>")][Description("Peak learning rate (default 2e-3).")] public double LearningRate { get; init; } = 2e-3;
         [CommandOption("--warmup <N>")][Description("Linear warm-up steps (default 100).")] public long Warmup { get; init; } = 100;
@@ -52,7 +52,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             if (Arch is not ("mamba" or "transformer")) return ValidationResult.Error($"--arch {Arch}: expected mamba or transformer.");
             if (DModel is < 1 or > 8192) return ValidationResult.Error($"--d-model {DModel}: must be in 1..8192.");
             if (Layers is < 1 or > 256) return ValidationResult.Error($"--layers {Layers}: must be in 1..256.");
-            if (Minutes is <= 0) return ValidationResult.Error($"--minutes {Minutes}: must be positive.");
+            if (Minutes is { } m && !(m > 0 && m <= Trainer.MaxTimeBudget.TotalMinutes))
+                return ValidationResult.Error($"--minutes {m}: must be in (0, {Trainer.MaxTimeBudget.TotalMinutes:0}] (a year).");
             return ValidationResult.Success();
         }
 
@@ -93,8 +94,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         table.AddRow("validation bits/sample", $"{result.LastValidationBits:F4} (best {result.BestValidationBits:F4})");
         table.AddRow("unigram entropy (trivial baseline)", $"{result.UnigramEntropyBits:F4}");
         table.AddRow("training speed", $"{result.SamplesPerSecond:N0} samples/s");
-        table.AddRow("time", $"{result.Elapsed:hh\\:mm\\:ss}");
-        table.AddRow("last checkpoint", result.LastCheckpoint);
+        table.AddRow("time", ConsoleTrainingObserver.Duration(result.Elapsed));
+        table.AddRow("last checkpoint", Markup.Escape(result.LastCheckpoint));
         AnsiConsole.Write(table);
         return 0;
     }

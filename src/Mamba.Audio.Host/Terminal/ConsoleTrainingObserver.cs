@@ -24,7 +24,12 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     /// <summary>One progress line; "val" appears only once a validation exists (never "val NaN").</summary>
     public static string StepLine(StepReport r, double lastValidation) =>
         $"step {r.Step,7}/{r.Steps}  loss {r.LossBits:F4} bits  " + (double.IsNaN(lastValidation) ? "" : $"val {lastValidation:F4}  ") +
-        $"lr {r.LearningRate:E2}  {r.SamplesPerSecond,9:N0} samples/s  elapsed {r.Elapsed:hh\\:mm\\:ss}  ETA {r.Remaining:hh\\:mm\\:ss}";
+        $"lr {r.LearningRate:E2}  {r.SamplesPerSecond,9:N0} samples/s  elapsed {Duration(r.Elapsed)}  ETA {(r.Remaining is { } left ? Duration(left) : "unknown")}";
+
+    /// <summary>hh:mm:ss, with days in front past a day ("3d 04:05:06"); a saturated ETA says so instead of wrapping.</summary>
+    public static string Duration(TimeSpan t) =>
+        t >= TimeSpan.FromDays(100_000) ? "more than 100,000 days"
+        : t.TotalDays >= 1 ? $"{(long)t.TotalDays}d {t:hh\\:mm\\:ss}" : $"{t:hh\\:mm\\:ss}";
 
     public void Validated(ValidationReport r)
     {

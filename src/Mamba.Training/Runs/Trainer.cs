@@ -22,15 +22,26 @@ public sealed class Trainer
 {
     private static readonly double Ln2 = Math.Log(2);
 
+    /// <summary>The most samples one step may hold: the batch is one byte array, and no machine trains on more at once.</summary>
+    public const long MaxTokensPerStep = 1L << 28;
+
+    /// <summary>The most steps a run may ask for (at a step a millisecond, 30 years).</summary>
+    public const long MaxSteps = 1_000_000_000_000;
+
+    /// <summary>The longest --minutes.</summary>
+    public static readonly TimeSpan MaxTimeBudget = TimeSpan.FromDays(365);
+
     public static TrainingResult Run(TrainOptions options, Device device, ITrainingObserver observer, CancellationToken cancel)
     {
         Validate(options);
+        var memory = TrainingMemory.Estimate(options.Model, options.Batch, options.CropLength);
+        memory.Check(device);
         using var corpus = AudioCorpus.Open(options.Corpus);
         var train = new CropSampler(corpus, CorpusSplit.Train, options.CropLength, options.Seed);
         var validation = new CropSampler(corpus, CorpusSplit.Validation, options.CropLength, options.Seed);
         double unigram = corpus.UnigramEntropyBits(CorpusSplit.Validation);
 
-        Directory.CreateDirectory(options.Output);
+        if (RunDirectory.Claim(options.Output, options.Resume) is { } note) observer.Message(note);
         var checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast, corpus.SampleRate);
         var (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
         using var _model = model;
@@ -44,7 +55,9 @@ public sealed class Trainer
 
         var metricsPath = Path.Combine(options.Output, "metrics.jsonl");
         using var metrics = new MetricsLog(metricsPath, step);
-        var schedule = new WarmupCosineSchedule(options.LearningRate, options.WarmupSteps, options.Steps, options.MinLearningRateRatio);
+        var schedule = Schedule(options, state);
+        if (state is not null && state.Options.Steps != options.Steps)
+            observer.Message($"extending the run from {state.Options.Steps} to {options.Steps} steps: the learning rate goes on from {schedule.RateAt(step):G4} in a cosine ending at step {options.Steps}");
         observer.Started(new TrainingStart(model.Description, model.Parameters, ComputeDevice.Describe(device), step, options.Steps,
             unigram, corpus.Samples(CorpusSplit.Train), corpus.Samples(CorpusSplit.Validation), state is not null, corpus.SampleRate));
 
@@ -57,7 +70,8 @@ public sealed class Trainer
 
         TrainingState Snapshot() => new(step, options.Seed, model.Architecture.ToString().ToLowerInvariant(),
             options.Model.DModel, options.Model.NLayer, corpus.ContentHash, best, lastValidation,
-            (previousElapsed + clock.Elapsed).TotalSeconds, TrainOptionsRecord.From(options));
+            (previousElapsed + clock.Elapsed).TotalSeconds, TrainOptionsRecord.From(options),
+            ScheduleExtendedAt: schedule.ExtendedAt, ScheduleExtendedRate: schedule.ExtendedRate);
 
         void RunValidation()
         {
@@ -99,7 +113,7 @@ public sealed class Trainer
             if (step % options.ReportEvery == 0 || step == options.Steps)
             {
                 double rate = stepsThisRun * (double)options.Batch * options.CropLength / clock.Elapsed.TotalSeconds;
-                var remaining = TimeSpan.FromSeconds((options.Steps - step) * clock.Elapsed.TotalSeconds / stepsThisRun);
+                var remaining = Eta(options.Steps - step, clock.Elapsed.TotalSeconds / stepsThisRun);
                 metrics.Write(new JsonObject
                 {
                     ["step"] = step, ["loss_bits"] = lossBits, ["lr"] = lr, ["samples_per_s"] = rate,
@@ -137,41 +151,48 @@ public sealed class Trainer
     {
         if (options.Resume)
         {
+            // Newest first; a checkpoint damaged in any part (state, model, optimiser) is skipped with
+            // the reason, and the next older one is tried. A sound checkpoint of another run or of
+            // other options is not damage: that is an error, whatever older checkpoints there are.
             foreach (var directory in checkpoints.StepDirectories())
             {
                 TrainingState state;
-                AudioModel model;
+                AudioModel? model = null;
                 try
                 {
                     state = TrainingCheckpoints.ReadState(directory);
+                    if (Path.GetFileName(directory) != TrainingCheckpoints.StepName(state.Step))
+                        throw new CheckpointException($"{directory}: its {TrainingCheckpoints.StateFileName} says step {state.Step}.");
+                    TrainingCheckpoints.VerifyOptimizer(directory, state);
                     model = AudioModel.Load(directory, device, out _);
-                }
-                catch (CheckpointException e)
-                {
-                    observer.Message($"skipping {directory}: {e.Message}");
-                    continue;
-                }
-                try
-                {
                     CheckResumable(options, corpus, state, model, directory);
                     var optimizer = MambaOptimizer.Create(model.Module, options.LearningRate, options.WeightDecay);
-                    optimizer.load_state_dict(Path.Combine(directory, TrainingCheckpoints.OptimizerFileName));
+                    try
+                    {
+                        optimizer.load_state_dict(Path.Combine(directory, TrainingCheckpoints.OptimizerFileName));
+                    }
+                    catch (Exception e) when (e is not ArgumentException)
+                    {
+                        optimizer.Dispose();
+                        throw new CheckpointException($"{Path.Combine(directory, TrainingCheckpoints.OptimizerFileName)}: cannot be loaded: {e.Message}", e);
+                    }
                     observer.Message($"resuming from {directory} (step {state.Step})");
                     return (model, optimizer, state);
                 }
+                catch (CheckpointException e)
+                {
+                    model?.Dispose();
+                    observer.Message($"skipping {directory}: {e.Message}");
+                }
                 catch
                 {
-                    model.Dispose();
+                    model?.Dispose();
                     throw;
                 }
             }
             if (checkpoints.StepDirectories().Count > 0)
                 throw new CheckpointException($"{checkpoints.Root}: no checkpoint could be loaded to resume from (see the messages above).");
             observer.Message($"--resume: no checkpoint in {checkpoints.Root} yet, starting at step 0");
-        }
-        else if (checkpoints.StepDirectories().Count > 0)
-        {
-            throw new ArgumentException($"{checkpoints.Root} already holds checkpoints: pass --resume to continue that run, or choose another --out.");
         }
         manual_seed(options.Seed);
         var fresh = AudioModel.Create(options.Model, options.Seed, device);
@@ -184,13 +205,31 @@ public sealed class Trainer
             throw new ArgumentException($"{directory} was trained on a corpus with content hash {state.CorpusHash}, " +
                 $"but {options.Corpus} has {corpus.ContentHash}: the data changed, so the run cannot continue exactly. Start a new run (another --out).");
         var wanted = TrainOptionsRecord.From(options);
-        if (state.Options != wanted)
+        if (state.Options with { Steps = wanted.Steps } != wanted)
             throw new ArgumentException($"{directory} was trained with {state.Options}, this command asks for {wanted}: " +
-                "resume with the same options (or start a new run).");
+                "resume with the same options (only --steps may grow, to extend the run), or start a new run.");
+        if (wanted.Steps < state.Options.Steps)
+            throw new ArgumentException($"--steps {wanted.Steps}: the run in {options.Output} was set to {state.Options.Steps} steps; a run can be extended (a larger --steps), not shortened. " +
+                $"To stop it early, use the checkpoint of the step you want (checkpoints/{TrainingCheckpoints.StepName(state.Step)} is the newest).");
         if (state.Seed != options.Seed)
             throw new ArgumentException($"{directory} was trained with --seed {state.Seed}, this command asks for {options.Seed}.");
         if (model.Architecture != options.Model.Architecture || state.DModel != options.Model.DModel || state.NLayer != options.Model.NLayer)
             throw new ArgumentException($"{directory} holds a {model.Description}; this command asks for {options.Model}.");
+    }
+
+    /// <summary>The learning-rate schedule: the run's own, extended where an earlier resume (saved in the state) or this one lengthened it.</summary>
+    private static WarmupCosineSchedule Schedule(TrainOptions options, TrainingState? state)
+    {
+        var schedule = new WarmupCosineSchedule(options.LearningRate, options.WarmupSteps, state?.Options.Steps ?? options.Steps, options.MinLearningRateRatio,
+            state?.ScheduleExtendedAt, state?.ScheduleExtendedRate);
+        return state is not null && options.Steps > state.Options.Steps ? schedule.ExtendTo(options.Steps, state.Step) : schedule;
+    }
+
+    /// <summary>Time left for <paramref name="steps"/> at <paramref name="secondsPerStep"/>, saturated (a run of 10^12 steps overflowed TimeSpan).</summary>
+    public static TimeSpan Eta(long steps, double secondsPerStep)
+    {
+        double seconds = steps * secondsPerStep;
+        return double.IsFinite(seconds) && seconds < TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
     }
 
     private static double Validate(AudioModel model, CropSampler validation, TrainOptions options, Device device, byte[] batchBytes)
@@ -223,13 +262,19 @@ public sealed class Trainer
         void Require(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
         Require(o.CropLength is >= 8 and <= 1 << 22, $"--crop {o.CropLength}: must be in 8..4194304.");
         Require(o.Batch is >= 1 and <= 65536, $"--batch {o.Batch}: must be in 1..65536.");
-        Require(o.Steps >= 1, $"--steps {o.Steps}: must be at least 1.");
+        Require((long)o.Batch * (o.CropLength + 1) <= MaxTokensPerStep,
+            $"--batch {o.Batch} x --crop {o.CropLength}: {(long)o.Batch * (o.CropLength + 1):N0} samples per step; at most {MaxTokensPerStep:N0}.");
+        Require(o.Steps is >= 1 and <= MaxSteps, $"--steps {o.Steps}: must be in 1..{MaxSteps:N0}.");
         Require(o.LearningRate is > 0 and <= 1, $"--lr {o.LearningRate}: must be in (0, 1].");
-        Require(o.WarmupSteps >= 0, $"--warmup {o.WarmupSteps}: must be at least 0.");
+        Require(o.WarmupSteps is >= 0 and <= MaxSteps, $"--warmup {o.WarmupSteps}: must be in 0..{MaxSteps:N0}.");
+        Require(o.WeightDecay is >= 0 and <= 10, $"--weight-decay {o.WeightDecay}: must be in [0, 10].");
+        Require(o.MinLearningRateRatio is >= 0 and <= 1, $"min learning-rate ratio {o.MinLearningRateRatio}: must be in [0, 1].");
+        Require(o.TimeBudget is null || (o.TimeBudget > TimeSpan.Zero && o.TimeBudget <= MaxTimeBudget),
+            $"--minutes {o.TimeBudget?.TotalMinutes}: must be in (0, {MaxTimeBudget.TotalMinutes:N0}] (a year).");
         Require(o.EvalEvery >= 1, $"--eval-every {o.EvalEvery}: must be at least 1.");
         Require(o.EvalBatches >= 1, $"--eval-batches {o.EvalBatches}: must be at least 1.");
         Require(o.CheckpointEvery >= 1, $"--checkpoint-every {o.CheckpointEvery}: must be at least 1.");
         Require(o.KeepLast >= 1, $"--keep {o.KeepLast}: must be at least 1.");
-        Require(o.ClipNorm > 0, $"--clip {o.ClipNorm}: must be positive.");
+        Require(o.ClipNorm is > 0 and <= 1e6, $"--clip {o.ClipNorm}: must be in (0, 1000000].");
     }
 }

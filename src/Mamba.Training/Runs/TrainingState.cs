@@ -16,7 +16,23 @@ public sealed record TrainingState(
     [property: JsonPropertyName("best_validation_bits")] double BestValidationBits,
     [property: JsonPropertyName("last_validation_bits")] double LastValidationBits,
     [property: JsonPropertyName("elapsed_seconds")] double ElapsedSeconds,
-    [property: JsonPropertyName("options")] TrainOptionsRecord Options);
+    [property: JsonPropertyName("options")] TrainOptionsRecord Options,
+    [property: JsonPropertyName("optimizer_sha256")] string? OptimizerSha256 = null,
+    [property: JsonPropertyName("schedule_extended_at")] long? ScheduleExtendedAt = null,
+    [property: JsonPropertyName("schedule_extended_rate")] double? ScheduleExtendedRate = null)
+{
+    /// <summary>What is missing or impossible in a state read from disk (a torn or hand-edited training.json), or null.</summary>
+    public string? Problem()
+    {
+        if (Step < 0) return $"step {Step} is negative";
+        if (string.IsNullOrEmpty(Architecture)) return "no architecture";
+        if (DModel <= 0 || NLayer <= 0) return $"no model size (d_model {DModel}, n_layer {NLayer})";
+        if (string.IsNullOrEmpty(CorpusHash)) return "no corpus hash";
+        if (Options is null) return "no options";
+        if (ScheduleExtendedAt is not null != ScheduleExtendedRate is not null) return "half a schedule extension";
+        return null;
+    }
+}
 
 /// <summary>The options that shape the run's arithmetic, saved so a resume can refuse a silent change.</summary>
 public sealed record TrainOptionsRecord(

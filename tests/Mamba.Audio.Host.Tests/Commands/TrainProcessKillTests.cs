@@ -37,28 +37,29 @@ public class TrainProcessKillTests
                 var (process, output) = StartTrain(corpus, run, resume: kill > 0);
                 // Wait for a random moment after the process starts training, then SIGKILL it.
                 var delay = TimeSpan.FromMilliseconds(random.Next(500, 4000));
-                Assert.True(WaitFor(() => output.ToString().Contains("starting at") || output.ToString().Contains("resuming at"), TimeSpan.FromSeconds(120)),
-                    $"seed {seed}: the child did not start:\n{output}");
+                Assert.True(WaitFor(() => output.Text.Contains("starting at") || output.Text.Contains("resuming at"), TimeSpan.FromSeconds(120)),
+                    $"seed {seed}: the child did not start:\n{output.Text}");
                 Thread.Sleep(delay);
-                Assert.False(process.HasExited, $"seed {seed}: the run ended before kill {kill + 1}; make it longer:\n{output}");
+                if (process.HasExited) Assert.Fail($"seed {seed}: the run ended before kill {kill + 1}; make it longer:\n{output.Text}");
                 process.Kill(entireProcessTree: true);   // SIGKILL on Linux: no handler runs
                 process.WaitForExit();
 
                 if (kill > 0 && newestBefore >= 0)
-                    Assert.Matches(new Regex($@"resuming from .*step-{newestBefore:D8} \(step {newestBefore}\)"), output.ToString());
+                    Assert.Matches(new Regex($@"resuming from .*step-{newestBefore:D8} \(step {newestBefore}\)"), output.Text);
                 newestBefore = CheckEveryCheckpointLoads(run, seed);
             }
 
             var (last, lastOutput) = StartTrain(corpus, run, resume: true);
-            Assert.True(last.WaitForExit(TimeSpan.FromMinutes(5)), $"seed {seed}: the final run did not finish:\n{lastOutput}");
-            Assert.True(last.ExitCode == 0, $"seed {seed}: exit code {last.ExitCode}:\n{lastOutput}");
-            if (newestBefore >= 0) Assert.Contains($"(step {newestBefore})", lastOutput.ToString());
+            if (!last.WaitForExit(TimeSpan.FromMinutes(5))) Assert.Fail($"seed {seed}: the final run did not finish:\n{lastOutput.Text}");
+            last.WaitForExit();   // and its output handlers are done: the text is whole
+            if (last.ExitCode != 0) Assert.Fail($"seed {seed}: exit code {last.ExitCode}:\n{lastOutput.Text}");
+            if (newestBefore >= 0) Assert.Contains($"(step {newestBefore})", lastOutput.Text);
             CheckEveryCheckpointLoads(run, seed);
 
             // The same command without interruptions, in a fresh directory.
             var straight = Path.Combine(root, "straight");
             var (reference, referenceOutput) = StartTrain(corpus, straight, resume: false);
-            Assert.True(reference.WaitForExit(TimeSpan.FromMinutes(5)) && reference.ExitCode == 0, $"reference run failed:\n{referenceOutput}");
+            if (!(reference.WaitForExit(TimeSpan.FromMinutes(5)) && reference.ExitCode == 0)) Assert.Fail($"reference run failed:\n{referenceOutput.Text}");
 
             var killed = Reports(run);
             var expected = Reports(straight);
@@ -68,6 +69,54 @@ public class TrainProcessKillTests
                 Assert.True(killed[step].Data == data, $"seed {seed}: step {step} drew other data after the kills");
                 Assert.True(Math.Abs(killed[step].Loss - loss) < 1e-3, $"seed {seed}: step {step} loss {killed[step].Loss} vs {loss}");
             }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void TrainingKilledWhilePruning_LeavesOnlyCompleteCheckpoints_AndTheNextRunCleansUp()
+    {
+        // Before: a kill during pruning (1 of 17 random kills) left checkpoints/step-N without its
+        // model, which render called "not a checkpoint directory"; and a torn .loss.png.<guid>.tmp
+        // survived every later resume. The pause point stops the child at exactly that moment.
+        int seed = TestSeed.Fresh();
+        var root = Directory.CreateTempSubdirectory("mamba-prune-kill-").FullName;
+        try
+        {
+            var corpus = Path.Combine(root, "corpus");
+            Assert.Equal(0, MambaAudioApp.Run(new[] { "prepare", SamplesDigits, "--out", corpus, "--validation-fraction", "0.2", "--group-by", "^([^_]+)_" }));
+            var run = Path.Combine(root, "run");
+            var (process, output) = StartTrain(corpus, run, resume: false, new Dictionary<string, string> { ["MAMBA_AUDIO_PAUSE_AT"] = "prune" });
+            // --checkpoint-every 7 --keep 3: the fourth checkpoint (step 28) prunes the first.
+            if (!WaitFor(() => output.Text.Contains("paused at prune"), TimeSpan.FromSeconds(180)))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail($"seed {seed}: the child never reached pruning:\n{output.Text}");
+            }
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+
+            var checkpoints = Path.Combine(run, "checkpoints");
+            var doomed = Assert.Single(Directory.GetDirectories(checkpoints, ".step-*.tmp"));
+            Assert.Contains(TrainingCheckpoints.StepName(7), doomed);
+            long newest = CheckEveryCheckpointLoads(run, seed);
+            Assert.Equal(28, newest);
+            var render = Support.HostRun.Run("render", "--checkpoint", Path.Combine(checkpoints, TrainingCheckpoints.StepName(newest)),
+                "--out", Path.Combine(root, "after-kill.wav"), "--seconds", "0.1");
+            Assert.True(render.ExitCode == 0, render.Output);
+
+            var torn = Path.Combine(run, $".loss.png.{Guid.NewGuid():N}.tmp");
+            File.WriteAllText(torn, "a write cut by a kill");
+            var (resumed, resumedOutput) = StartTrain(corpus, run, resume: true);
+            bool started = WaitFor(() => resumedOutput.Text.Contains("resuming at"), TimeSpan.FromSeconds(120));
+            resumed.Kill(entireProcessTree: true);
+            resumed.WaitForExit();
+            if (!started) Assert.Fail($"seed {seed}: the resume did not start:\n{resumedOutput.Text}");
+            Assert.False(Directory.Exists(doomed), "the half-deleted checkpoint was not cleaned up");
+            Assert.False(File.Exists(torn), "the stray temporary file was not cleaned up");
         }
         finally
         {
@@ -95,7 +144,15 @@ public class TrainProcessKillTests
         MetricsLog.Read(Path.Combine(run, "metrics.jsonl")).Where(e => e["loss_bits"] is not null)
             .ToDictionary(e => e["step"]!.GetValue<long>(), e => (e["data"]!.GetValue<string>(), e["loss_bits"]!.GetValue<double>()));
 
-    private static (Process, System.Text.StringBuilder) StartTrain(string corpus, string run, bool resume)
+    /// <summary>A child's output, appended by its output handlers on other threads: read only through <see cref="Text"/>, under the same lock.</summary>
+    private sealed class ChildOutput
+    {
+        private readonly System.Text.StringBuilder text = new();
+        public void Append(string? line) { lock (text) text.AppendLine(line); }
+        public string Text { get { lock (text) return text.ToString(); } }
+    }
+
+    private static (Process, ChildOutput) StartTrain(string corpus, string run, bool resume, IReadOnlyDictionary<string, string>? environment = null)
     {
         // The app host beside the tests when there is one (a self-contained publish has no `dotnet`),
         // else the dll through the dotnet that runs the tests.
@@ -110,10 +167,11 @@ public class TrainProcessKillTests
         if (!direct) info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll"));
         foreach (var a in new[] { "train", "--corpus", corpus, "--out", run }.Concat(TrainArguments)) info.ArgumentList.Add(a);
         if (resume) info.ArgumentList.Add("--resume");
-        var output = new System.Text.StringBuilder();
+        if (environment is not null) foreach (var (k, v) in environment) info.Environment[k] = v;
+        var output = new ChildOutput();
         var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) => output.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -3,30 +3,13 @@ using Mamba.Audio.Corpora;
 using Mamba.Training.Models;
 using Mamba.Audio.Tests.Support;
 using Mamba.Training.Runs;
+using Mamba.Training.Tests.Support;
 using static TorchSharp.torch;
 
 namespace Mamba.Training.Tests.Runs;
 
 public class TrainerTests(ITestOutputHelper output)
 {
-    /// <summary>Records reports and can stop the run at a given step, as Ctrl-C would.</summary>
-    private sealed class Recorder(long stopAt = long.MaxValue) : ITrainingObserver
-    {
-        public readonly CancellationTokenSource Stop = new();
-        public readonly List<StepReport> Steps = new();
-        public readonly List<ValidationReport> Validations = new();
-        public readonly List<string> Messages = new();
-        public void Started(TrainingStart start) { }
-        public void Stepped(StepReport report)
-        {
-            Steps.Add(report);
-            if (report.Step >= stopAt) Stop.Cancel();
-        }
-        public void Validated(ValidationReport report) => Validations.Add(report);
-        public void Checkpointed(long step, string directory) { }
-        public void Message(string text) => Messages.Add(text);
-    }
-
     private static TrainOptions Tiny(string output, long steps, long seed) =>
         new(SampleCorpus.Digits, output, AudioModelSpec.FromPreset("tiny", Architecture.Mamba),
             CropLength: 1024, Batch: 8, Steps: steps, LearningRate: 3e-3, WarmupSteps: 20,
@@ -42,7 +25,7 @@ public class TrainerTests(ITestOutputHelper output)
             Assert.True(m.Groups.Validation >= 2, $"validation should hold out at least 2 voices, holds {m.Groups.Validation}");
         }
         using var folder = new TempFolder();
-        var recorder = new Recorder();
+        var recorder = new TrainingRecorder();
         int seed = TestSeed.Fresh();
         var result = Trainer.Run(Tiny(folder.Path, 300, seed) with { CheckpointEvery = 100 }, CPU, recorder, TestContext.Current.CancellationToken);
         output.WriteLine($"seed {seed}: best validation {result.BestValidationBits:F3} bits/sample, unigram entropy {result.UnigramEntropyBits:F3}, margin {result.UnigramEntropyBits - result.BestValidationBits:F3}");
@@ -60,15 +43,15 @@ public class TrainerTests(ITestOutputHelper output)
         int seed = TestSeed.Fresh();
         using var straight = new TempFolder();
         using var resumed = new TempFolder();
-        var reference = new Recorder();
+        var reference = new TrainingRecorder();
         Trainer.Run(Tiny(straight.Path, 30, seed), CPU, reference, TestContext.Current.CancellationToken);
 
-        var first = new Recorder(stopAt: 17);
+        var first = new TrainingRecorder(stopAt: 17);
         var stopped = Trainer.Run(Tiny(resumed.Path, 30, seed), CPU, first, first.Stop.Token);
         Assert.True(stopped.Interrupted);
         Assert.Equal(17, stopped.Step);   // Ctrl-C writes a checkpoint at the step reached
 
-        var second = new Recorder();
+        var second = new TrainingRecorder();
         var finished = Trainer.Run(Tiny(resumed.Path, 30, seed) with { Resume = true }, CPU, second, TestContext.Current.CancellationToken);
         Assert.Equal(30, finished.Step);
         Assert.Contains(second.Messages, m => m.Contains("step 17"));
@@ -91,9 +74,9 @@ public class TrainerTests(ITestOutputHelper output)
     public void ResumingWithDifferentOptions_IsRefusedWithTheDifference()
     {
         using var folder = new TempFolder();
-        Trainer.Run(Tiny(folder.Path, 10, 3), CPU, new Recorder(), TestContext.Current.CancellationToken);
+        Trainer.Run(Tiny(folder.Path, 10, 3), CPU, new TrainingRecorder(), TestContext.Current.CancellationToken);
         var error = Assert.Throws<ArgumentException>(() =>
-            Trainer.Run(Tiny(folder.Path, 20, 3) with { Resume = true, Batch = 4 }, CPU, new Recorder(), TestContext.Current.CancellationToken));
+            Trainer.Run(Tiny(folder.Path, 20, 3) with { Resume = true, Batch = 4 }, CPU, new TrainingRecorder(), TestContext.Current.CancellationToken));
         Assert.Contains("resume with the same options", error.Message);
     }
 
@@ -101,8 +84,8 @@ public class TrainerTests(ITestOutputHelper output)
     public void ASecondRunIntoAnOutputWithCheckpoints_NeedsResume()
     {
         using var folder = new TempFolder();
-        Trainer.Run(Tiny(folder.Path, 10, 4), CPU, new Recorder(), TestContext.Current.CancellationToken);
-        var error = Assert.Throws<ArgumentException>(() => Trainer.Run(Tiny(folder.Path, 10, 4), CPU, new Recorder(), TestContext.Current.CancellationToken));
+        Trainer.Run(Tiny(folder.Path, 10, 4), CPU, new TrainingRecorder(), TestContext.Current.CancellationToken);
+        var error = Assert.Throws<ArgumentException>(() => Trainer.Run(Tiny(folder.Path, 10, 4), CPU, new TrainingRecorder(), TestContext.Current.CancellationToken));
         Assert.Contains("--resume", error.Message);
     }
 
@@ -111,7 +94,7 @@ public class TrainerTests(ITestOutputHelper output)
     {
         using var folder = new TempFolder();
         var options = Tiny(folder.Path, 20, 5) with { Model = AudioModelSpec.FromPreset("tiny", Architecture.Transformer) };
-        var result = Trainer.Run(options, CPU, new Recorder(), TestContext.Current.CancellationToken);
+        var result = Trainer.Run(options, CPU, new TrainingRecorder(), TestContext.Current.CancellationToken);
         Assert.Equal(20, result.Step);
         using var loaded = AudioModel.Load(Path.Combine(folder.Path, "checkpoints", TrainingCheckpoints.StepName(20)), CPU, out _);
         Assert.Equal(Architecture.Transformer, loaded.Architecture);

@@ -161,7 +161,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         {
             engineRows.Add(r);
             AnsiConsole.WriteLine($"{r.Engine,-11} {r.Preset,-10} {r.Streams,4} streams {r.SamplesPerSecond,10:N0} samples/s  RTF {r.RealTimeFactor:F2}x/stream");
-            speed.AddRow(r.Engine, r.Preset, $"{r.Streams}", $"{r.Threads}", $"{r.SamplesPerSecond:N0}",
+            speed.AddRow(Markup.Escape(r.Engine), Markup.Escape(r.Preset), $"{r.Streams}", $"{r.Threads}", $"{r.SamplesPerSecond:N0}",
                 $"{r.SamplesPerSecondPerStream:N0}", $"{r.RealTimeFactor:F2}x");
         }
         foreach (var (name, config) in models)
@@ -206,7 +206,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             }
             var memory = new Table().AddColumns("render", "model", "peak memory (VmHWM)", "RTF", "wall time");
             foreach (var r in memoryRows)
-                memory.AddRow($"{r.Seconds:0.###} s", r.Preset, $"{r.PeakMemoryBytes / 1048576.0:F1} MiB", $"{r.RealTimeFactor:F2}x", $"{r.WallSeconds:F1} s");
+                memory.AddRow($"{r.Seconds:0.###} s", Markup.Escape(r.Preset), $"{r.PeakMemoryBytes / 1048576.0:F1} MiB", $"{r.RealTimeFactor:F2}x", $"{r.WallSeconds:F1} s");
             memory.Caption("each a fresh `render` process: CPU engine, 1 stream");
             AnsiConsole.Write(memory);
         }

@@ -32,7 +32,7 @@ public sealed class ScanCommand : Command<ScanCommand.Settings>
             : SelectiveScanBenchmark.RunDefault(settings.Runs);
         var table = new Table().AddColumns("scan", "device", "b x d_in x n x l", "threads", "forward", "samples/s", "forward+backward", "samples/s");
         foreach (var t in timings)
-            table.AddRow(t.Scan, t.Device, $"{t.Batch} x {t.DInner} x {t.DState} x {t.Length}", $"{t.Threads}",
+            table.AddRow(Markup.Escape(t.Scan), Markup.Escape(t.Device), $"{t.Batch} x {t.DInner} x {t.DState} x {t.Length}", $"{t.Threads}",
                 $"{t.ForwardSeconds * 1e3:F2} ms", $"{t.ForwardSamplesPerSecond:N0}",
                 $"{t.ForwardBackwardSeconds * 1e3:F2} ms", $"{t.ForwardBackwardSamplesPerSecond:N0}");
         AnsiConsole.Write(table);

@@ -97,7 +97,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         var table = new Table().AddColumns("setting", "value");
         table.AddRow("task", $"length {run.Task.Length}, tokens {run.Task.Tokens}, vocabulary {run.Task.Vocabulary}");
         table.AddRow("model", $"Mamba d_model {run.DModel} x {run.NLayer} ({result.Parameters:N0} parameters)");
-        table.AddRow("device / scan", $"{result.Device} / {result.Scan}");
+        table.AddRow("device / scan", Markup.Escape($"{result.Device} / {result.Scan}"));
         table.AddRow("steps x batch", $"{result.Settings.Steps} x {run.Batch}");
         table.AddRow("train time", $"{result.TrainTime.TotalMinutes:F1} min ({result.SequencesPerSecond:F1} sequences/s)");
         table.AddRow("final train loss", $"{result.FinalLoss:F4}");
