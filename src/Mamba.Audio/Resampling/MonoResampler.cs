@@ -26,8 +26,12 @@ public sealed class MonoResampler : ISampleProvider
     /// <summary>Sub-sample positions tabulated between taps (WDL interpolates linearly between them).</summary>
     public const int SincInterpolation = 32;
 
+    /// <summary>Input samples asked of the source at most per call: WDL buffers the input of a whole call, so without this a 65536-sample read at 384 kHz to 1 kHz buffered 25 M samples.</summary>
+    public const int MaxInputPerRead = 1 << 16;
+
     private readonly ISampleProvider source;
     private readonly WdlResampler? resampler;
+    private readonly int maxOutputPerRead;
 
     /// <summary>Resamples <paramref name="source"/> (mono) to <paramref name="targetRate"/> Hz.</summary>
     public MonoResampler(ISampleProvider source, int targetRate)
@@ -44,16 +48,18 @@ public sealed class MonoResampler : ISampleProvider
         resampler.SetMode(true, 0, true, SincSize, SincInterpolation);   // sinc overrides interpolation and IIR filters
         resampler.SetFeedMode(false);                                     // output driven: Read asks for output samples
         resampler.SetRates(source.WaveFormat.SampleRate, targetRate);
+        maxOutputPerRead = (int)Math.Clamp((long)MaxInputPerRead * targetRate / source.WaveFormat.SampleRate, 1, int.MaxValue);
     }
 
     /// <summary>IEEE float, mono, at the target rate.</summary>
     public WaveFormat WaveFormat { get; }
 
-    /// <summary>Reads up to <c>buffer.Length</c> resampled samples; 0 once the source has ended and the filter has drained.</summary>
+    /// <summary>Reads up to <c>buffer.Length</c> resampled samples (fewer when downsampling far: see <see cref="MaxInputPerRead"/>); 0 once the source has ended and the filter has drained.</summary>
     public int Read(Span<float> buffer)
     {
         if (resampler is null) return source.Read(buffer);
         if (buffer.IsEmpty) return 0;
+        if (buffer.Length > maxOutputPerRead) buffer = buffer[..maxOutputPerRead];
         int inNeeded = resampler.ResamplePrepare(buffer.Length, 1, out Span<float> input);
         int inRead = source.Read(input[..inNeeded]);
         // Fewer samples than asked tells WDL the input has ended: it then flushes what it holds.

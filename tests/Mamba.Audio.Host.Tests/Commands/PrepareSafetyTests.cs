@@ -143,6 +143,41 @@ public class PrepareSafetyTests : IDisposable
         Assert.Equal(Directory.GetFiles(folder.File("before")).Length, Directory.GetFiles(folder.File("after")).Length);
     }
 
+    [Fact]
+    public void FloatSamplesThatAreNotAudio_AreWarnedAndListed_OrRefusedWithStrict()
+    {
+        // Before: NaN, infinity and 1e10 passed prepare (also --strict) without a word, smeared by the resampler.
+        ToneFiles.Write(Path.Combine(Input, "clean.wav"), 16000, 0.2);
+        var samples = new float[8000];
+        samples[100] = float.NaN;
+        samples[200] = float.PositiveInfinity;
+        samples[300] = 1e10f;
+        var bytes = new byte[samples.Length * 4];
+        Buffer.BlockCopy(samples, 0, bytes, 0, bytes.Length);
+        var bad = Path.Combine(Input, "bad-floats.wav");
+        using (var writer = new NAudio.Wave.WaveFileWriter(bad, NAudio.Wave.WaveFormat.CreateIeeeFloatWaveFormat(22050, 1))) writer.Write(bytes, 0, bytes.Length);
+
+        var lenient = HostRun.Run("prepare", Input, "--out", Output);
+        Assert.True(lenient.ExitCode == 0, lenient.Output);
+        Assert.Contains("warning", lenient.Output);
+        Assert.Contains("2 frame(s) with NaN or infinite samples", lenient.Output);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "manifest.json"))))
+        {
+            var warnings = manifest.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetProperty("source").GetString() + ": " + w.GetProperty("reason").GetString()).ToList();
+            Assert.Contains(warnings, w => w.Contains("bad-floats.wav") && w.Contains("NaN or infinite"));
+            Assert.Contains(warnings, w => w.Contains("bad-floats.wav") && w.Contains("beyond full scale"));
+        }
+
+        var strict = HostRun.Run("prepare", Input, "--out", folder.File("strict"), "--strict");
+        Assert.Equal(2, strict.ExitCode);
+        Assert.Contains("bad-floats.wav: frame 100 holds a sample that is NaN or infinite", strict.Output);
+
+        var model = RenderCommandTests.TinyCheckpoint(folder.File("model"));
+        var render = HostRun.Run("render", "--checkpoint", model, "--out", folder.File("continued.wav"), "--prompt", bad, "--seconds", "0.05");
+        Assert.True(render.ExitCode == 0, render.Output);
+        Assert.Contains($"warning: --prompt {bad}: 2 frame(s) with NaN or infinite samples", render.Output);
+    }
+
     public void Dispose()
     {
         foreach (var d in Directory.Exists(Input) ? Directory.GetDirectories(Input, "*", SearchOption.AllDirectories) : [])

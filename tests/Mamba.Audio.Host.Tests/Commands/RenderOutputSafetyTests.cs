@@ -97,6 +97,44 @@ public class RenderOutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void ForcedRenderOntoAFullDisk_FailsWithExit2_AndTheOldFileIsWhole()
+    {
+        // Before: the old file was truncated when the render started, so a full disk lost it.
+        var disk = folder.File("disk");
+        Directory.CreateDirectory(disk);
+        var result = HostRun.Shell($$"""
+            unshare -rm bash -c '
+              mount -t tmpfs -o size=128k tmpfs "$0" || exit 90
+              eval "$MAMBA_AUDIO render --checkpoint \"$1\" --out \"$0/take.wav\" --seconds 0.5 --threads 1" > "$2/first.log" 2>&1; echo "first=$?"
+              cp "$0/take.wav" "$2/before.wav"; cp "$0/take.json" "$2/before.json"
+              eval "$MAMBA_AUDIO render --checkpoint \"$1\" --out \"$0/take.wav\" --seconds 30 --threads 1 --force" > "$2/second.log" 2>&1; echo "second=$?"
+              cp "$0/take.wav" "$2/after.wav"; cp "$0/take.json" "$2/after.json"; ls "$0" > "$2/listing"
+            ' '{{disk}}' '{{checkpoint}}' '{{folder.Path}}'
+            """);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.True(result.Output.Contains("first=0"), File.ReadAllText(folder.File("first.log")));
+        var second = File.ReadAllText(folder.File("second.log"));
+        Assert.True(result.Output.Contains("second=2"), second);
+        Assert.Contains("take.partial.wav", second);
+        Assert.Equal(File.ReadAllBytes(folder.File("before.wav")), File.ReadAllBytes(folder.File("after.wav")));
+        Assert.Equal(File.ReadAllBytes(folder.File("before.json")), File.ReadAllBytes(folder.File("after.json")));
+        Assert.Contains("take.partial.wav", File.ReadAllText(folder.File("listing")));
+    }
+
+    [Fact]
+    public void TrainIntoAnUnwritablePlace_IsAnError_NotACrash()
+    {
+        var input = folder.File("in");
+        for (int voice = 0; voice < 2; voice++) ToneFiles.Write(Path.Combine(input, $"v{voice}_a.wav"), 16000, 0.3);
+        var corpus = folder.File("corpus");
+        Assert.Equal(0, HostRun.Run("prepare", input, "--out", corpus, "--group-by", "^(v\\d)_", "--validation-fraction", "0.5").ExitCode);
+        var result = HostRun.Run("train", "--corpus", corpus, "--out", "/sys/mamba-audio-run", "--preset", "tiny", "--steps", "1", "--device", "cpu");
+        Assert.True(result.ExitCode == 2, result.Output);
+        Assert.Contains("/sys/mamba-audio-run", result.Output);
+        Assert.DoesNotContain("Unhandled exception", result.Output);
+    }
+
+    [Fact]
     public void SecondsShorterThanOneSample_IsRefusedByName()
     {
         // Before: a table of NaN, then a JSON serializer error.

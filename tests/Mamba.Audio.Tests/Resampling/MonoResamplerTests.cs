@@ -83,4 +83,31 @@ public class MonoResamplerTests(ITestOutputHelper output)
         Spectrum.Measure(Spectrum.ReadAll(new MonoResampler(new ToneSource(inputRate, inputRate * 2L, tones), Target)), Target, Skip);
 
     private static double Db(double amplitude) => 20 * Math.Log10(amplitude);
+
+    [Fact]
+    public void FarDownsampling_AsksTheSourceForBoundedInput_AndStillDeliversEverySample()
+    {
+        // Before: one 65536-sample read at 384 kHz -> 1 kHz buffered 25 M input samples (651 MB for a
+        // one-second file; --rate 1 reached 19 GB), BENCHMARKS.md.
+        var tone = new ToneSource(384000, 384000, (100, 0.5));
+        var counting = new CountingSource(tone);
+        var resampler = new MonoResampler(counting, 1000);
+        var buffer = new float[65536];
+        long total = 0;
+        int n;
+        while ((n = resampler.Read(buffer)) > 0) total += n;
+        Assert.InRange(counting.LargestRequest, 1, MonoResampler.MaxInputPerRead + MonoResampler.SincSize * 400);
+        Assert.InRange(total, 995, 1005);
+    }
+
+    private sealed class CountingSource(NAudio.Wave.ISampleProvider inner) : NAudio.Wave.ISampleProvider
+    {
+        public int LargestRequest { get; private set; }
+        public NAudio.Wave.WaveFormat WaveFormat => inner.WaveFormat;
+        public int Read(Span<float> buffer)
+        {
+            LargestRequest = Math.Max(LargestRequest, buffer.Length);
+            return inner.Read(buffer);
+        }
+    }
 }
