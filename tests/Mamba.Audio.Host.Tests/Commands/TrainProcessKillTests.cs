@@ -108,6 +108,7 @@ public class TrainProcessKillTests
                 "--out", Path.Combine(root, "after-kill.wav"), "--seconds", "0.1");
             Assert.True(render.ExitCode == 0, render.Output);
 
+            Assert.True(Directory.Exists(doomed), "the checkpoint being pruned should still lie under its temporary name");
             var torn = Path.Combine(run, $".loss.png.{Guid.NewGuid():N}.tmp");
             File.WriteAllText(torn, "a write cut by a kill");
             var (resumed, resumedOutput) = StartTrain(corpus, run, resume: true);
@@ -124,20 +125,23 @@ public class TrainProcessKillTests
         }
     }
 
-    /// <summary>Loads every complete checkpoint (and best/); returns the newest step, or -1.</summary>
+    /// <summary>
+    /// Loads every checkpoint under a step name (and best/); returns the newest step, or -1. Lists
+    /// the directories itself: a TrainingCheckpoints would clean up the run first and hide what a kill left.
+    /// </summary>
     private static long CheckEveryCheckpointLoads(string run, int seed)
     {
-        var checkpoints = new TrainingCheckpoints(run, 3);
-        var directories = checkpoints.StepDirectories().ToList();
-        if (Directory.Exists(checkpoints.Best)) directories.Add(checkpoints.Best);
-        foreach (var directory in directories)
+        var steps = Directory.GetDirectories(Path.Combine(run, "checkpoints"), "step-*").Where(d => !Path.GetFileName(d).Contains('.')).ToList();
+        var best = Path.Combine(run, "best");
+        foreach (var directory in Directory.Exists(best) ? steps.Append(best) : steps)
         {
             var state = TrainingCheckpoints.ReadState(directory);
             using var model = AudioModel.Load(directory, CPU, out _);
             Assert.True(File.Exists(Path.Combine(directory, TrainingCheckpoints.OptimizerFileName)), $"seed {seed}: {directory} has no optimiser state");
-            if (directory != checkpoints.Best) Assert.EndsWith(TrainingCheckpoints.StepName(state.Step), directory);
+            TrainingCheckpoints.VerifyOptimizer(directory, state);
+            if (directory != best) Assert.EndsWith(TrainingCheckpoints.StepName(state.Step), directory);
         }
-        return checkpoints.StepDirectories().Select(d => TrainingCheckpoints.ReadState(d).Step).DefaultIfEmpty(-1).Max();
+        return steps.Select(d => TrainingCheckpoints.ReadState(d).Step).DefaultIfEmpty(-1).Max();
     }
 
     private static Dictionary<long, (string Data, double Loss)> Reports(string run) =>
