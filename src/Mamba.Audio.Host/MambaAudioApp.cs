@@ -25,6 +25,8 @@ public static class MambaAudioApp
         ["prepare"] = typeof(PrepareCommand.Settings),
         ["train"] = typeof(TrainCommand.Settings),
         ["render"] = typeof(RenderCommand.Settings),
+        ["play"] = typeof(PlayCommand.Settings),
+        ["plugins"] = typeof(PluginsCommand.Settings),
         ["bench selective-copy"] = typeof(SelectiveCopyCommand.Settings),
         ["bench scan"] = typeof(ScanCommand.Settings),
         ["bench generate"] = typeof(GenerateCommand.Settings),
@@ -49,6 +51,11 @@ public static class MambaAudioApp
             config.AddCommand<RenderCommand>("render")
                 .WithDescription("Generate audio from a Mamba checkpoint into WAV files: any duration in constant memory, prompts, ranked takes.")
                 .WithExample("render", "--checkpoint", "runs/tiny/best", "--out", "out/tiny.wav", "--seconds", "30", "--takes", "4");
+            config.AddCommand<PlayCommand>("play")
+                .WithDescription("Play a chain live to the sound card: a generator (a Mamba model, a file, a tone), effects, sinks; parameters change while it plays.")
+                .WithExample("play", "--chain", "mamba checkpoint=samples/models/digits-small | lowpass hz=3000 | pulse", "--seconds", "10");
+            config.AddCommand<PluginsCommand>("plugins")
+                .WithDescription("List what a chain can name: generators, effects and sinks, with their settings and live parameters.");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");

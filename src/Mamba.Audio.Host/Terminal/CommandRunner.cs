@@ -18,7 +18,7 @@ public static class CommandRunner
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException or Spectre.Console.Cli.CommandParseException or Spectre.Console.Cli.CommandRuntimeException
                                       or Mamba.Core.Checkpoints.CheckpointException
-                                      or Mamba.Audio.Corpora.CorpusException or Mamba.Audio.Files.AudioFileException)
+                                      or Mamba.Audio.Corpora.CorpusException or Mamba.Audio.Files.AudioFileException or Mamba.Audio.Streaming.AudioDeviceException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 2;

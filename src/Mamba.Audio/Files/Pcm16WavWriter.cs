@@ -39,8 +39,8 @@ public sealed class Pcm16WavWriter : IDisposable
     public long SamplesWritten => dataBytes / 2;
 
     /// <summary>
-    /// Appends <paramref name="samples"/>: each clipped to [-1, 1], scaled by 32767 and rounded to
-    /// nearest (ties to even); NaN is written as 0. Then updates the header and flushes.
+    /// Appends <paramref name="samples"/>: each scaled by 32768, rounded to nearest (ties to even) and
+    /// clipped to the 16-bit range (<see cref="ToPcm16"/>); NaN is written as 0. Then updates the header and flushes.
     /// </summary>
     public void Write(ReadOnlySpan<float> samples)
     {
@@ -70,9 +70,13 @@ public sealed class Pcm16WavWriter : IDisposable
     /// <summary>Closes the file (already complete after the last <see cref="Write"/>).</summary>
     public void Dispose() => stream.Dispose();
 
-    /// <summary>One float sample as 16-bit PCM: clipped, scaled by 32767, rounded to nearest.</summary>
+    /// <summary>
+    /// One float sample as 16-bit PCM: scaled by 32768, rounded to nearest, clipped to -32768..32767.
+    /// The inverse of how a 16-bit file is read (x / 32768), so a file played through a chain comes
+    /// out bit for bit (scaling by 32767 moved every other sample by one step).
+    /// </summary>
     internal static short ToPcm16(float sample) =>
-        float.IsNaN(sample) ? (short)0 : (short)MathF.Round(Math.Clamp(sample, -1f, 1f) * 32767f);
+        float.IsNaN(sample) ? (short)0 : (short)Math.Clamp(MathF.Round(sample * 32768f), -32768f, 32767f);
 
     /// <summary>The canonical 44-byte header of a mono 16-bit PCM file holding <paramref name="dataBytes"/>.</summary>
     private static byte[] Header(int sampleRate, uint dataBytes)

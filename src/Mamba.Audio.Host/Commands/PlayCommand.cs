@@ -1,0 +1,147 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Mamba.Audio.Chains;
+using Mamba.Audio.Host.Terminal;
+using Mamba.Audio.Plugins;
+using Mamba.Audio.Streaming;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Mamba.Audio.Host.Commands;
+
+/// <summary>`mamba-audio play --chain "..."`: a chain live to the sound card (and any other sinks), with live parameters.</summary>
+public sealed class PlayCommand : Command<PlayCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--chain <CHAIN>")][Description("generator | effect | ... | sink + sink, e.g. \"mamba checkpoint=samples/models/digits-small | lowpass hz=3000 | pulse + wav path=take.wav\" (README, 'Chains'; `mamba-audio plugins` lists the plugins). Without a sink stage, the sound card.")]
+        public string Chain { get; init; } = "";
+
+        [CommandOption("--seconds <S>")][Description("How long to play (default 0: until Ctrl-C or the end of a file).")]
+        public double Seconds { get; init; }
+
+        [CommandOption("--rate <HZ>")][Description("Sample rate of a chain whose generator has none of its own (a Mamba model runs at its training rate); default 48000.")]
+        public int Rate { get; init; } = 48000;
+
+        [CommandOption("--block-ms <MS>")][Description("Block length through the chain and to the device (default 10).")]
+        public double BlockMs { get; init; } = 10;
+
+        [CommandOption("--buffer-ms <MS>")][Description("How far the generator may run ahead of the device: the ring between them (default 100). Larger absorbs stalls, smaller lowers latency.")]
+        public double BufferMs { get; init; } = 100;
+
+        [CommandOption("--device-ms <MS>")][Description("The sound server's own buffer (default 20).")]
+        public double DeviceMs { get; init; } = 20;
+
+        [CommandOption("--prebuffer-ms <MS>")][Description("Audio generated before the device starts (default: the whole --buffer-ms).")]
+        public double? PrebufferMs { get; init; }
+
+        [CommandOption("--force")][Description("Let wav sinks replace existing files.")]
+        public bool Force { get; init; }
+
+        [CommandOption("--json <PATH>")][Description("Also write the final figures (underruns, latency, longest block) as JSON.")]
+        public string? Json { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Chain)) return ValidationResult.Error("--chain is required, e.g. --chain \"tone hz=440\".");
+            if (!(Seconds >= 0 && Seconds <= 86400 * 7)) return ValidationResult.Error($"--seconds {Seconds}: must be in 0..604800 (0 = until stopped).");
+            if (Rate is < 1000 or > 384000) return ValidationResult.Error($"--rate {Rate}: must be in 1000..384000 Hz.");
+            if (!(BlockMs >= 1 && BlockMs <= 500)) return ValidationResult.Error($"--block-ms {BlockMs}: must be in 1..500.");
+            if (!(BufferMs >= BlockMs && BufferMs <= 60000)) return ValidationResult.Error($"--buffer-ms {BufferMs}: must be in --block-ms ({BlockMs})..60000.");
+            if (!(DeviceMs >= 1 && DeviceMs <= 10000)) return ValidationResult.Error($"--device-ms {DeviceMs}: must be in 1..10000.");
+            if (PrebufferMs is { } p && !(p >= BlockMs && p <= BufferMs)) return ValidationResult.Error($"--prebuffer-ms {p}: must be in --block-ms..--buffer-ms ({BlockMs}..{BufferMs}).");
+            return ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        // build and prepare everything before audio starts: a model loads here, never on the audio path
+        var text = ChainSyntax.Parse(settings.Chain);
+        if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText("pulse", new Dictionary<string, string>())] };
+        using var chain = Chain.Build(text, ChainCatalog.Create(), new ChainContext(settings.Force));
+        var cards = chain.Sinks.OfType<SoundCardSink>().ToList();
+        if (cards.Count != 1) throw new ArgumentException($"--chain: play needs exactly one sound-card sink ('pulse'); this chain has {cards.Count}.");
+        int rate = chain.PreferredSampleRate(settings.Rate);
+        int block = Math.Max(16, (int)Math.Round(settings.BlockMs * rate / 1000));
+        var stream = new StreamSettings(block, Samples(settings.BufferMs, rate, block), Samples(settings.PrebufferMs ?? settings.BufferMs, rate, block));
+        chain.Prepare(new StreamFormat(rate, block));
+        using var output = new PulseAudioOutput(rate, block, Samples(settings.DeviceMs, rate, block), cards[0].Server, cards[0].Device);
+        AnsiConsole.MarkupLineInterpolated($"[grey]chain:[/] {string.Join(" | ", chain.Plugins.Select(p => p.Name))} at {rate} Hz, blocks of {block} samples ({1000.0 * block / rate:0.#} ms)");
+        AnsiConsole.MarkupLineInterpolated($"[grey]output:[/] {output.Description}");
+
+        long total = settings.Seconds > 0 ? (long)Math.Round(settings.Seconds * rate) : long.MaxValue;
+        using var host = new StreamingHost(chain, output, stream);
+        host.Start(total);
+        string speed = host.PrebufferRealTimeFactor >= 1
+            ? $"{host.PrebufferRealTimeFactor:F2}x real time: keeps up"
+            : $"{host.PrebufferRealTimeFactor:F2}x real time: too slow to play live; expect underruns after the {stream.PrebufferSamples / (double)rate:0.##} s pre-buffer (a larger --buffer-ms and --prebuffer-ms delay them)";
+        AnsiConsole.MarkupLineInterpolated($"[grey]generator:[/] {speed}");
+        AnsiConsole.MarkupLineInterpolated($"[grey]latency:[/] {host.LatencySamples} samples ({1000.0 * host.LatencySamples / rate:0.#} ms: ring {stream.BufferSamples}, device {output.LatencySamples}, effects {chain.LatencySamples})");
+        AnsiConsole.MarkupLine("[grey]type[/] STAGE KEY=VALUE [grey](e.g. 'gain db=-6'), 'show', or Ctrl-C to stop[/]");
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); host.Stop(); };
+        Console.CancelKeyPress += onCancel;
+        var control = new LiveControl(chain);
+        var commands = new Thread(() => ReadCommands(control, host)) { IsBackground = true, Name = "mamba-audio commands" };
+        commands.Start();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (!host.Finished && !stop.IsCancellationRequested)
+            {
+                Thread.Sleep(200);
+                if (clock.Elapsed.TotalSeconds >= 2 || host.Finished)
+                {
+                    clock.Restart();
+                    AnsiConsole.WriteLine($"played {host.PlayedSamples / (double)rate,8:F1} s  buffer {100.0 * host.BufferedSamples / host.BufferCapacity,3:F0}%  underruns {host.UnderrunBlocks}  longest block {host.LongestBlock.TotalMilliseconds:F1} ms");
+                }
+            }
+            host.Stop();
+            host.Wait();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        var table = new Table().AddColumns("result", "value");
+        table.AddRow("played", $"{host.PlayedSamples / (double)rate:F2} s ({host.PlayedSamples:N0} samples at {rate} Hz)");
+        table.AddRow("underruns", $"{host.UnderrunBlocks} blocks, {host.UnderrunSamples:N0} samples of silence");
+        table.AddRow("latency", $"{host.LatencySamples} samples ({1000.0 * host.LatencySamples / rate:0.#} ms)");
+        table.AddRow("longest block in the chain", $"{host.LongestBlock.TotalMilliseconds:F2} ms (a block lasts {1000.0 * block / rate:0.##} ms)");
+        table.AddRow("generator speed (pre-buffer)", $"{host.PrebufferRealTimeFactor:F2}x real time");
+        table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
+        AnsiConsole.Write(table);
+        if (settings.Json is { } json)
+            JsonReport.Write(json, new
+            {
+                Chain = settings.Chain, SampleRate = rate, BlockSamples = block, stream.BufferSamples, stream.PrebufferSamples,
+                host.PlayedSamples, host.GeneratedSamples, host.UnderrunBlocks, host.UnderrunSamples, host.LatencySamples,
+                LatencyMs = 1000.0 * host.LatencySamples / rate, LongestBlockMs = host.LongestBlock.TotalMilliseconds,
+                host.PrebufferRealTimeFactor, host.DeviceThreadAllocatedBytes, Machine = MachineInfo.Describe(),
+            });
+        return 0;
+    }
+
+    private static int Samples(double ms, int rate, int block) => Math.Max(block, (int)Math.Round(ms * rate / 1000));
+
+    /// <summary>Typed commands from the terminal (or a pipe) change parameters while audio plays.</summary>
+    private static void ReadCommands(LiveControl control, StreamingHost host)
+    {
+        while (!host.Finished && Console.In.ReadLine() is { } line)
+        {
+            if (line.Trim().Length == 0) continue;
+            try
+            {
+                if (line.Trim() == "show") foreach (var l in control.Describe()) AnsiConsole.WriteLine(l);
+                else AnsiConsole.MarkupLineInterpolated($"[green]set[/] {control.Apply(line)}");
+            }
+            catch (ArgumentException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]not changed:[/] {e.Message}");
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using Mamba.Audio.Plugins;
+using Mamba.Audio.Plugins.BuiltIn;
+
+namespace Mamba.Audio.Chains;
+
+/// <summary>Settings of one stage, consumed by its factory; whatever is left must be a parameter of the plugin.</summary>
+public sealed class StageSettings(StageText stage)
+{
+    private readonly Dictionary<string, string> left = new(stage.Settings, StringComparer.Ordinal);
+
+    public string Stage => stage.Name;
+
+    public string Text(string key) => Optional(key) ?? throw new ArgumentException($"--chain: '{stage.Name}' needs {key}=...");
+
+    public string? Optional(string key) => left.Remove(key, out var value) ? value : null;
+
+    public ulong UInt64(string key, ulong fallback) => Optional(key) is { } text
+        ? ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--chain: '{stage.Name}' {key}={text}: expected a whole number >= 0.")
+        : fallback;
+
+    public int Int(string key, int fallback, int min, int max) => Optional(key) is { } text
+        ? int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v
+          : throw new ArgumentException($"--chain: '{stage.Name}' {key}={text}: expected a whole number in {min}..{max}.")
+        : fallback;
+
+    /// <summary>Sets the remaining settings as parameters of <paramref name="plugin"/>; an unknown one is an error listing what it takes.</summary>
+    public T Apply<T>(T plugin, IEnumerable<string> settingsTaken) where T : AudioPlugin
+    {
+        foreach (var (key, value) in left)
+        {
+            var parameter = plugin.Parameters.FirstOrDefault(p => p.Name == key)
+                ?? throw new ArgumentException($"--chain: '{stage.Name}' has no setting '{key}'; it takes " +
+                    string.Join(", ", settingsTaken.Concat(plugin.Parameters.Select(p => p.Name)).DefaultIfEmpty("none")) + ".");
+            plugin.Set(key, parameter.Parse(value));
+        }
+        return plugin;
+    }
+}
+
+/// <summary>What a chain stage can name: the built-in plugins, and those a host adds (a sound card, LADSPA, managed plugins).</summary>
+public sealed class PluginCatalog
+{
+    /// <param name="Settings">What the plugin takes when it is made (a path, a seed), besides its <paramref name="Parameters"/>.</param>
+    public sealed record Entry(string Name, string Kind, string Summary, IReadOnlyList<string> Settings, IReadOnlyList<PluginParameter> Parameters,
+        Func<StageSettings, ChainContext, AudioPlugin> Create);
+
+    private readonly Dictionary<string, Entry> entries = new(StringComparer.Ordinal);
+
+    public IEnumerable<Entry> Entries => entries.Values.OrderBy(e => e.Kind).ThenBy(e => e.Name, StringComparer.Ordinal);
+
+    public void Add(string name, string kind, string summary, IReadOnlyList<string> settings, IReadOnlyList<PluginParameter> parameters,
+        Func<StageSettings, ChainContext, AudioPlugin> create) =>
+        entries[name] = new Entry(name, kind, summary, settings, parameters, create);
+
+    public Entry Find(string name) => entries.TryGetValue(name, out var entry) ? entry
+        : throw new ArgumentException($"--chain: no plugin named '{name}'; there are {string.Join(", ", entries.Keys.Order(StringComparer.Ordinal))} (`mamba-audio plugins` lists them).");
+
+    /// <summary>The plugins of Mamba.Audio: generators, effects and the WAV sink (the sound card is added by the host).</summary>
+    public static PluginCatalog BuiltIn()
+    {
+        var catalog = new PluginCatalog();
+        catalog.Add("mamba", "generator", "a Mamba checkpoint on the CPU engine (no libtorch); the chain runs at the model's rate",
+            ["checkpoint", "seed", "threads"], MambaGenerator.Declared,
+            (s, _) => s.Apply(new MambaGenerator(s.Text("checkpoint"), s.UInt64("seed", 1), s.Int("threads", 1, 1, 256)), ["checkpoint", "seed", "threads"]));
+        catalog.Add("tone", "generator", "a sine test tone", [], ToneGenerator.Declared, (s, _) => s.Apply(new ToneGenerator(), []));
+        catalog.Add("file", "generator", "a WAV file, converted to the chain's rate", ["path"], WavFileGenerator.Declared,
+            (s, _) => s.Apply(new WavFileGenerator(s.Text("path")), ["path"]));
+        catalog.Add("gain", "effect", "level, smoothed", [], GainEffect.Declared, (s, _) => s.Apply(new GainEffect(), []));
+        catalog.Add("lowpass", "effect", "biquad low-pass", [], FilterEffect.Declared(lowpass: true), (s, _) => s.Apply(FilterEffect.LowPass(), []));
+        catalog.Add("highpass", "effect", "biquad high-pass", [], FilterEffect.Declared(lowpass: false), (s, _) => s.Apply(FilterEffect.HighPass(), []));
+        catalog.Add("delay", "effect", "feedback echo", [], DelayEffect.Declared, (s, _) => s.Apply(new DelayEffect(), []));
+        catalog.Add("limiter", "effect", "peak limiter", [], LimiterEffect.Declared, (s, _) => s.Apply(new LimiterEffect(), []));
+        catalog.Add("wav", "sink", "16-bit WAV file (refuses an existing file without --force)", ["path"], [],
+            (s, c) => s.Apply(new WavFileSink(s.Text("path"), c.ReplaceFiles), ["path"]));
+        catalog.Add("null", "sink", "discards the audio (for timing a chain)", [], [], (s, _) => s.Apply(new NullSink(), []));
+        return catalog;
+    }
+}
+
+/// <summary>What a chain is built for: whether files may be replaced (--force).</summary>
+public sealed record ChainContext(bool ReplaceFiles = false);
+
+/// <summary>`null`: a sink that keeps nothing.</summary>
+public sealed class NullSink() : Sink("null", [])
+{
+    public override void Write(ReadOnlySpan<float> block) { }
+}

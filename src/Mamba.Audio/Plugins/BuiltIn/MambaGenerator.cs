@@ -1,0 +1,67 @@
+using Mamba.Core.Checkpoints;
+using Mamba.Core.Engines.Cpu;
+using Mamba.Core.Sampling;
+
+namespace Mamba.Audio.Plugins.BuiltIn;
+
+/// <summary>
+/// `mamba checkpoint=samples/models/digits-small temperature=0.9 top_p=0.95 seed=7`: a Mamba
+/// checkpoint generating sample by sample on the CPU engine of Mamba.Core (no libtorch). The model
+/// loads when the plugin is made, before audio starts; temperature and top-p change live (the next
+/// block uses them, the random sequence goes on). The same checkpoint, seed and settings give the
+/// samples `render` gives.
+/// </summary>
+public sealed class MambaGenerator : Generator
+{
+    private readonly CpuStepEngine engine;
+    private readonly int slot;
+    private readonly ulong seed;
+    private byte[] classes = [];
+    private float appliedTemperature, appliedTopP;
+
+    public static readonly IReadOnlyList<PluginParameter> Declared = [
+        new PluginParameter("temperature", 0, 2, 1, "", Description: "sampling temperature (0 = greedy)"),
+        new PluginParameter("top_p", 0.01f, 1, 1, "", Description: "nucleus sampling mass")];
+
+    public MambaGenerator(string checkpoint, ulong seed, int threads = 1) : base("mamba", Declared)
+    {
+        var loaded = MambaCheckpoint.Load(checkpoint);
+        SampleRate = loaded.SampleRate;
+        Checkpoint = checkpoint;
+        this.seed = seed;
+        engine = new CpuStepEngine(new CpuWeights(loaded), 1, new CpuEngineOptions(threads));
+        slot = engine.Open(new SamplingSettings(1, 1, seed));
+        (appliedTemperature, appliedTopP) = (1, 1);
+    }
+
+    public string Checkpoint { get; }
+
+    /// <summary>The rate the model was trained at: a chain with this generator runs at it.</summary>
+    public int SampleRate { get; }
+
+    protected override void OnPrepare(StreamFormat format)
+    {
+        if (format.SampleRate != SampleRate)
+            throw new ArgumentException($"mamba checkpoint={Checkpoint}: the model generates at {SampleRate} Hz; the chain runs at {format.SampleRate} Hz.");
+        classes = new byte[format.MaxBlock];
+        ApplySampling();
+    }
+
+    public override void Generate(Span<float> output)
+    {
+        ApplySampling();
+        var block = classes.AsSpan(0, output.Length);
+        engine.Generate(output.Length, block);
+        MuLaw.Decode(block, output);
+    }
+
+    private void ApplySampling()
+    {
+        float temperature = Value(0), topP = Value(1);
+        if (temperature == appliedTemperature && topP == appliedTopP) return;
+        engine.SetSampling(slot, new SamplingSettings(temperature, topP, seed), reseed: false);
+        (appliedTemperature, appliedTopP) = (temperature, topP);
+    }
+
+    public override void Dispose() => engine.Dispose();
+}

@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using Mamba.Audio.Files;
+using Mamba.Audio.Host.Tests.Support;
+using NAudio.Wave;
+
+namespace Mamba.Audio.Host.Tests.Commands;
+
+/// <summary>`play` against a real PulseAudio server: what reaches the sink is bit for bit what the chain made.</summary>
+public class PlayCommandTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+
+    [Fact]
+    public void AKnownSignalPlayedToPulseAudio_IsRecordedFromTheMonitor_BitExact()
+    {
+        int seed = TestSeed.Fresh();
+        using var pulse = new PulseServer();
+        // 0.5 s of silence (the server's start-up eats the beginning), 1 s of seeded noise, 0.5 s of silence.
+        var random = new Random(seed);
+        var signal = new short[16000];
+        for (int i = 0; i < signal.Length; i++) signal[i] = (short)random.Next(-20000, 20000);
+        var wav = folder.File("signal.wav");
+        using (var writer = new WaveFileWriter(wav, new WaveFormat(16000, 16, 1)))
+        {
+            writer.Write(new byte[16000], 0, 16000);
+            var bytes = new byte[signal.Length * 2];
+            for (int i = 0; i < signal.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), signal[i]);
+            writer.Write(bytes, 0, bytes.Length);
+            writer.Write(new byte[16000], 0, 16000);
+        }
+        var raw = folder.File("monitor.raw");
+        using var recorder = pulse.RecordMonitor(raw);
+        Thread.Sleep(500);
+        var result = HostRun.Run("play", "--chain", $"file path={wav} | pulse server={pulse.Server} device={pulse.Sink} + wav path={folder.File("live.wav")}", "--rate", "16000");
+        Thread.Sleep(500);
+        recorder.Kill();
+        recorder.WaitForExit();
+        Assert.True(result.ExitCode == 0, result.Output + pulse.Log);
+        Assert.Contains("underruns", result.Output);
+
+        var recorded = File.ReadAllBytes(raw);
+        var samples = new short[recorded.Length / 2];
+        for (int i = 0; i < samples.Length; i++) samples[i] = BinaryPrimitives.ReadInt16LittleEndian(recorded.AsSpan(2 * i));
+        int start = Array.FindIndex(samples, s => s != 0);
+        Assert.True(start >= 0, $"seed {seed}: the monitor recorded only silence ({samples.Length} samples)");
+        int first = Array.FindIndex(signal, s => s != 0);
+        Assert.True(samples.Length - start >= signal.Length - first, $"seed {seed}: recorded {samples.Length - start} samples after the start, expected {signal.Length - first}");
+        for (int i = 0; i < signal.Length - first; i++)
+            if (samples[start + i] != signal[first + i]) Assert.Fail($"seed {seed}: sample {i}: recorded {samples[start + i]}, played {signal[first + i]}");
+
+        // The chain's WAV sink holds what the chain made: the file, then silence to the end of the last block.
+        using var reader = new WaveFileReader(folder.File("live.wav"));
+        Assert.InRange(reader.SampleCount, 32000, 32000 + 160);
+        var written = new byte[reader.Length];
+        reader.ReadExactly(written);
+        using var original = new WaveFileReader(wav);
+        var expected = new byte[original.Length];
+        original.ReadExactly(expected);
+        Assert.True(written.AsSpan(0, expected.Length).SequenceEqual(expected), $"seed {seed}: the wav sink differs from the file played");
+    }
+
+    [Fact]
+    public void NoServer_IsAClearError_NamingWhatIsMissing()
+    {
+        var result = HostRun.Run("play", "--chain", $"tone | pulse server=unix:{folder.File("no-such-socket")}", "--seconds", "1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("PulseAudio: cannot open", result.Output);
+        Assert.Contains("Is a PulseAudio or PipeWire server running", result.Output);
+    }
+
+    [Fact]
+    public async Task ParametersTypedWhilePlaying_AreApplied_AndABadOneIsRefusedWithoutStopping()
+    {
+        using var pulse = new PulseServer();
+        var info = new System.Diagnostics.ProcessStartInfo(HostRun.Command[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in HostRun.Command[1..].Concat(["play", "--chain", $"tone hz=440 | gain db=-6 | pulse server={pulse.Server} device={pulse.Sink}", "--seconds", "3", "--rate", "16000"]))
+            info.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        process.StandardInput.WriteLine("gain db=-20");
+        process.StandardInput.WriteLine("tone hz=99999");
+        process.StandardInput.WriteLine("show");
+        process.StandardInput.Flush();
+        Assert.True(process.WaitForExit(30_000));
+        var output = await stdout;
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("set gain: db=-20", output);
+        Assert.Contains("not changed: tone: hz 99999: must be in 1..20000 Hz", output);
+        Assert.Contains("2 gain: db=-20", output);
+    }
+
+    public void Dispose() => folder.Dispose();
+}

@@ -1,0 +1,64 @@
+using Mamba.Audio.Chains;
+using Mamba.Audio.Plugins;
+using Mamba.Audio.Plugins.BuiltIn;
+
+namespace Mamba.Audio.Tests.Chains;
+
+public class ChainTests
+{
+    [Fact]
+    public void TheSyntax_ReadsStagesSettingsQuotesAndSeveralSinks()
+    {
+        var chain = ChainSyntax.Parse("file path='my take.wav' loop=1 | gain db=-6 | lowpass hz=3000 | pulse device=test + wav path=\"out/a b.wav\"");
+        Assert.Equal("file", chain.Generator.Name);
+        Assert.Equal("my take.wav", chain.Generator.Settings["path"]);
+        Assert.Equal(["gain", "lowpass"], chain.Effects.Select(e => e.Name));
+        Assert.Equal(["pulse", "wav"], chain.Sinks.Select(s => s.Name));
+        Assert.Equal("out/a b.wav", chain.Sinks[1].Settings["path"]);
+    }
+
+    [Theory]
+    [InlineData("tone | | gain", "an empty stage")]
+    [InlineData("tone hz", "'hz' is not key=value")]
+    [InlineData("tone hz=1 hz=2", "hz is given twice")]
+    [InlineData("tone | wav path='x.wav", "a quote is not closed")]
+    [InlineData("tone | gian db=-6", "no plugin named 'gian'")]
+    [InlineData("tone | gain dB=-6", "'gain' has no setting 'dB'; it takes db")]
+    [InlineData("tone | gain db=99", "db 99: must be in -120..24 dB")]
+    [InlineData("tone | gain db=loud", "db=loud: expected a number in dB")]
+    [InlineData("gain | tone", "'gain' is a effect; it cannot stand where a generator goes")]
+    [InlineData("file", "'file' needs path=...")]
+    public void ABadChain_IsRefusedWithTheStageAndTheReason(string text, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Chain.Build(ChainSyntax.Parse(text), PluginCatalog.BuiltIn(), new ChainContext()).Dispose());
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void AParameterChange_TakesEffectInTheNextBlock_AndAGainJumpGlidesWithoutAClick()
+    {
+        const int rate = 16000, block = 256;
+        var gain = new GainEffect();
+        using var chain = new Chain(new DcGenerator(0.5f), [gain], []);
+        chain.Prepare(new StreamFormat(rate, block));
+        var a = new float[block];
+        chain.ProcessBlock(a);
+        Assert.All(a, v => Assert.Equal(0.5f, v));
+
+        gain.Set("db", -40);                     // from another thread in play; here between blocks
+        var b = new float[block];
+        chain.ProcessBlock(b);
+        Assert.True(b[0] < 0.5f, "the change did not reach the next block");
+        int ramp = (int)(rate * AudioPlugin.SmoothingSeconds);
+        Assert.Equal(0.005f, b[ramp - 1], 4);    // at the target after the 10 ms glide
+        float largestStep = 0.5f - b[0];
+        for (int i = 1; i < block; i++) largestStep = Math.Max(largestStep, Math.Abs(b[i] - b[i - 1]));
+        // The bound: a linear glide over 160 samples moves at most (0.5 - 0.005) / 160 per sample; a jump would be 0.495.
+        Assert.True(largestStep <= (0.5f - 0.005f) / ramp + 1e-6f, $"largest step {largestStep}");
+    }
+
+    private sealed class DcGenerator(float level) : Generator("dc", [])
+    {
+        public override void Generate(Span<float> output) => output.Fill(level);
+    }
+}
