@@ -1,16 +1,25 @@
 using Mamba.Audio.Chains;
+using Mamba.Audio.Plugins.Managed;
 using Mamba.Audio.Streaming;
+using Spectre.Console;
 
 namespace Mamba.Audio.Host.Commands;
 
-/// <summary>The catalog the host's chains use: Mamba.Audio's built-in plugins and the sound card.</summary>
+/// <summary>The catalog the host's chains use: Mamba.Audio's built-in plugins, the sound card, and managed plugins from a folder.</summary>
 public static class ChainCatalog
 {
-    public static PluginCatalog Create()
+    /// <param name="pluginsFolder">Managed plugin assemblies (null: $MAMBA_AUDIO_PLUGINS, if set); what cannot be loaded is printed and skipped.</param>
+    public static PluginCatalog Create(string? pluginsFolder = null)
     {
         var catalog = PluginCatalog.BuiltIn();
+        pluginsFolder ??= Environment.GetEnvironmentVariable("MAMBA_AUDIO_PLUGINS") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
         catalog.Add("pulse", "sink", "the sound card through PulseAudio (play's default sink)", ["server", "device"], [], (s, _) =>
             s.Apply(new SoundCardSink(s.Optional("server"), s.Optional("device")), ["server", "device"]));
+        catalog.Add("capture", "generator", "the sound card's input through PulseAudio (a sink's monitor: device=SINK.monitor)", ["server", "device"], [], (s, _) =>
+            s.Apply(new CaptureGenerator(s.Optional("server"), s.Optional("device")), ["server", "device"]));
+        if (pluginsFolder is not null)
+            foreach (var problem in PluginAssemblies.Load(pluginsFolder, catalog))
+                AnsiConsole.MarkupLineInterpolated($"[yellow]plugin skipped:[/] {problem}");
         return catalog;
     }
 }

@@ -35,6 +35,9 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         [CommandOption("--prebuffer-ms <MS>")][Description("Audio generated before the device starts (default: the whole --buffer-ms).")]
         public double? PrebufferMs { get; init; }
 
+        [CommandOption("--plugins <DIR>")][Description("A folder of managed plugin assemblies to load as well (default: $MAMBA_AUDIO_PLUGINS, if set). A broken one is reported and skipped.")]
+        public string? Plugins { get; init; }
+
         [CommandOption("--force")][Description("Let wav sinks replace existing files.")]
         public bool Force { get; init; }
 
@@ -59,25 +62,31 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         // build and prepare everything before audio starts: a model loads here, never on the audio path
         var text = ChainSyntax.Parse(settings.Chain);
         if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText("pulse", new Dictionary<string, string>())] };
-        using var chain = Chain.Build(text, ChainCatalog.Create(), new ChainContext(settings.Force));
+        using var chain = Chain.Build(text, ChainCatalog.Create(settings.Plugins), new ChainContext(settings.Force, settings.Rate));
         var cards = chain.Sinks.OfType<SoundCardSink>().ToList();
-        if (cards.Count != 1) throw new ArgumentException($"--chain: play needs exactly one sound-card sink ('pulse'); this chain has {cards.Count}.");
-        int rate = chain.PreferredSampleRate(settings.Rate);
+        if (cards.Count > 1) throw new ArgumentException($"--chain: play sends to one sound card; this chain names {cards.Count} 'pulse' sinks.");
+        int rate = chain.SampleRate;
         int block = Math.Max(16, (int)Math.Round(settings.BlockMs * rate / 1000));
         var stream = new StreamSettings(block, Samples(settings.BufferMs, rate, block), Samples(settings.PrebufferMs ?? settings.BufferMs, rate, block));
         chain.Prepare(new StreamFormat(rate, block));
-        using var output = new PulseAudioOutput(rate, block, Samples(settings.DeviceMs, rate, block), cards[0].Server, cards[0].Device);
+        // Without a sound-card sink a capture paces the chain itself; any other generator is paced by a real-time clock.
+        using AudioOutput? output = cards.Count == 1
+            ? new PulseAudioOutput(rate, block, Samples(settings.DeviceMs, rate, block), cards[0].Server, cards[0].Device)
+            : chain.Generator is CaptureGenerator ? null : new ClockOutput(rate);
         AnsiConsole.MarkupLineInterpolated($"[grey]chain:[/] {string.Join(" | ", chain.Plugins.Select(p => p.Name))} at {rate} Hz, blocks of {block} samples ({1000.0 * block / rate:0.#} ms)");
-        AnsiConsole.MarkupLineInterpolated($"[grey]output:[/] {output.Description}");
+        AnsiConsole.MarkupLineInterpolated($"[grey]output:[/] {output?.Description ?? "none: the sinks record what the capture delivers"}");
+        if (chain.Generator is CaptureGenerator capture) AnsiConsole.MarkupLineInterpolated($"[grey]input:[/] {capture.Description}");
 
         long total = settings.Seconds > 0 ? (long)Math.Round(settings.Seconds * rate) : long.MaxValue;
         using var host = new StreamingHost(chain, output, stream);
         host.Start(total);
-        string speed = host.PrebufferRealTimeFactor >= 1
-            ? $"{host.PrebufferRealTimeFactor:F2}x real time: keeps up"
-            : $"{host.PrebufferRealTimeFactor:F2}x real time: too slow to play live; expect underruns after the {stream.PrebufferSamples / (double)rate:0.##} s pre-buffer (a larger --buffer-ms and --prebuffer-ms delay them)";
+        double rtf = host.RealTimeFactor;
+        string speed = double.IsNaN(rtf) ? "speed measured while playing (the pre-buffer is one block)"
+            : rtf >= 1 ? $"{rtf:F2}x real time while pre-buffering: keeps up"
+            : $"{rtf:F2}x real time while pre-buffering: too slow to play live; expect underruns after the {stream.PrebufferSamples / (double)rate:0.##} s pre-buffer (a larger --buffer-ms and --prebuffer-ms delay them)";
         AnsiConsole.MarkupLineInterpolated($"[grey]generator:[/] {speed}");
-        AnsiConsole.MarkupLineInterpolated($"[grey]latency:[/] {host.LatencySamples} samples ({1000.0 * host.LatencySamples / rate:0.#} ms: ring {stream.BufferSamples}, device {output.LatencySamples}, effects {chain.LatencySamples})");
+        if (output is not null)
+            AnsiConsole.MarkupLineInterpolated($"[grey]latency:[/] {host.LatencySamples} samples ({1000.0 * host.LatencySamples / rate:0.#} ms: ring {stream.BufferSamples}, device buffer {output.TargetLatencySamples}, effects {chain.LatencySamples})");
         AnsiConsole.MarkupLine("[grey]type[/] STAGE KEY=VALUE [grey](e.g. 'gain db=-6'), 'show', or Ctrl-C to stop[/]");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -87,15 +96,17 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         var commands = new Thread(() => ReadCommands(control, host)) { IsBackground = true, Name = "mamba-audio commands" };
         commands.Start();
         var clock = Stopwatch.StartNew();
+        long deviceLatency = 0;   // the largest the device reported while playing
         try
         {
             while (!host.Finished && !stop.IsCancellationRequested)
             {
                 Thread.Sleep(200);
+                deviceLatency = Math.Max(deviceLatency, output?.LatencySamples ?? 0);
                 if (clock.Elapsed.TotalSeconds >= 2 || host.Finished)
                 {
                     clock.Restart();
-                    AnsiConsole.WriteLine($"played {host.PlayedSamples / (double)rate,8:F1} s  buffer {100.0 * host.BufferedSamples / host.BufferCapacity,3:F0}%  underruns {host.UnderrunBlocks}  longest block {host.LongestBlock.TotalMilliseconds:F1} ms");
+                    AnsiConsole.WriteLine($"played {host.PlayedSamples / (double)rate,8:F1} s  buffer {100.0 * host.BufferedSamples / host.BufferCapacity,3:F0}%  underruns {host.UnderrunBlocks}  generator {Speed(host.RealTimeFactor)}  longest block {host.LongestBlock.TotalMilliseconds:F1} ms");
                 }
             }
             host.Stop();
@@ -109,21 +120,24 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         var table = new Table().AddColumns("result", "value");
         table.AddRow("played", $"{host.PlayedSamples / (double)rate:F2} s ({host.PlayedSamples:N0} samples at {rate} Hz)");
         table.AddRow("underruns", $"{host.UnderrunBlocks} blocks, {host.UnderrunSamples:N0} samples of silence");
-        table.AddRow("latency", $"{host.LatencySamples} samples ({1000.0 * host.LatencySamples / rate:0.#} ms)");
+        long latency = output is null ? chain.LatencySamples : stream.BufferSamples + Math.Max(deviceLatency, output.TargetLatencySamples) + chain.LatencySamples;
+        table.AddRow("latency", $"{latency} samples ({1000.0 * latency / rate:0.#} ms: ring {stream.BufferSamples}, device up to {deviceLatency} reported, effects {chain.LatencySamples})");
         table.AddRow("longest block in the chain", $"{host.LongestBlock.TotalMilliseconds:F2} ms (a block lasts {1000.0 * block / rate:0.##} ms)");
-        table.AddRow("generator speed (pre-buffer)", $"{host.PrebufferRealTimeFactor:F2}x real time");
+        table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");
         table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
         AnsiConsole.Write(table);
         if (settings.Json is { } json)
             JsonReport.Write(json, new
             {
                 Chain = settings.Chain, SampleRate = rate, BlockSamples = block, stream.BufferSamples, stream.PrebufferSamples,
-                host.PlayedSamples, host.GeneratedSamples, host.UnderrunBlocks, host.UnderrunSamples, host.LatencySamples,
-                LatencyMs = 1000.0 * host.LatencySamples / rate, LongestBlockMs = host.LongestBlock.TotalMilliseconds,
-                host.PrebufferRealTimeFactor, host.DeviceThreadAllocatedBytes, Machine = MachineInfo.Describe(),
+                host.PlayedSamples, host.GeneratedSamples, host.UnderrunBlocks, host.UnderrunSamples, LatencySamples = latency,
+                LatencyMs = 1000.0 * latency / rate, DeviceLatencySamplesMax = deviceLatency, LongestBlockMs = host.LongestBlock.TotalMilliseconds,
+                host.RealTimeFactor, host.DeviceThreadAllocatedBytes, Machine = MachineInfo.Describe(),
             });
         return 0;
     }
+
+    private static string Speed(double realTimeFactor) => double.IsNaN(realTimeFactor) ? "paced by its input" : $"{realTimeFactor:F2}x real time";
 
     private static int Samples(double ms, int rate, int block) => Math.Max(block, (int)Math.Round(ms * rate / 1000));
 

@@ -11,8 +11,9 @@ namespace Mamba.Audio.Chains;
 /// </summary>
 public sealed class Chain : IDisposable
 {
-    public Chain(Generator generator, IReadOnlyList<Effect> effects, IReadOnlyList<Sink> sinks)
+    public Chain(Generator generator, IReadOnlyList<Effect> effects, IReadOnlyList<Sink> sinks, int sampleRate = 48000)
     {
+        SampleRate = sampleRate;
         Generator = generator;
         Effects = effects;
         Sinks = sinks;
@@ -27,8 +28,8 @@ public sealed class Chain : IDisposable
     /// <summary>Samples of delay the effects add, summed.</summary>
     public int LatencySamples => Effects.Sum(e => e.LatencySamples);
 
-    /// <summary>The rate a chain runs at: the generator's own (a model's training rate) or the given one.</summary>
-    public int PreferredSampleRate(int fallback) => Generator is MambaGenerator mamba ? mamba.SampleRate : fallback;
+    /// <summary>The rate the chain was built for: the generator's own (a model's training rate), else the context's.</summary>
+    public int SampleRate { get; private init; }
 
     /// <summary>Builds a chain from its text; sinks named "pulse" and such come from the catalog the host extended.</summary>
     public static Chain Build(ChainText text, PluginCatalog catalog, ChainContext context)
@@ -44,9 +45,11 @@ public sealed class Chain : IDisposable
                 return plugin as T ?? throw new ArgumentException($"--chain: '{stage.Name}' is a {entry.Kind}; it cannot stand where a {kind} goes.");
             }
             var generator = Make<Generator>(text.Generator, "generator");
+            // The rest is made for the generator's rate: some plugins' ranges depend on it (a LADSPA cutoff of 0.45 x rate).
+            if (generator is MambaGenerator mamba) context = context with { SampleRate = mamba.SampleRate };
             var effects = text.Effects.Select(e => Make<Effect>(e, "effect")).ToList();
             var sinks = text.Sinks.Select(s => Make<Sink>(s, "sink")).ToList();
-            return new Chain(generator, effects, sinks);
+            return new Chain(generator, effects, sinks) { SampleRate = context.SampleRate };
         }
         catch
         {

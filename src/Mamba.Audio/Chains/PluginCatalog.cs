@@ -74,12 +74,18 @@ public sealed class PluginCatalog
         catalog.Add("wav", "sink", "16-bit WAV file (refuses an existing file without --force)", ["path"], [],
             (s, c) => s.Apply(new WavFileSink(s.Text("path"), c.ReplaceFiles), ["path"]));
         catalog.Add("null", "sink", "discards the audio (for timing a chain)", [], [], (s, _) => s.Apply(new NullSink(), []));
+        catalog.Add("ladspa", "effect", "a LADSPA plugin installed on the system (`mamba-audio plugins --ladspa` lists them); its control ports are its parameters",
+            ["file", "label"], [], (s, c) =>
+            {
+                var descriptor = Plugins.Ladspa.LadspaLibrary.Find(s.Text("file"), s.Text("label"));
+                return s.Apply(new Plugins.Ladspa.LadspaEffect(descriptor, c.SampleRate), ["file", "label"]);
+            });
         return catalog;
     }
 }
 
-/// <summary>What a chain is built for: whether files may be replaced (--force).</summary>
-public sealed record ChainContext(bool ReplaceFiles = false);
+/// <summary>What a chain is built for: whether files may be replaced (--force), and its sample rate (the generator's own when it has one; see <see cref="Chain.Build"/>).</summary>
+public sealed record ChainContext(bool ReplaceFiles = false, int SampleRate = 48000);
 
 /// <summary>`null`: a sink that keeps nothing.</summary>
 public sealed class NullSink() : Sink("null", [])

@@ -10,8 +10,11 @@ public abstract class AudioOutput : IDisposable
     /// <summary>What it is, for reports ("PulseAudio, sink test").</summary>
     public abstract string Description { get; }
 
-    /// <summary>Samples between a block handed to <see cref="Write"/> and its sound, as the device reports it (its buffer).</summary>
+    /// <summary>Samples between a block handed to <see cref="Write"/> and its sound, as the device reports it now (its buffer; -1 when it cannot say).</summary>
     public abstract long LatencySamples { get; }
+
+    /// <summary>The buffer the device was asked for, in samples: the latency to expect once it is full.</summary>
+    public virtual long TargetLatencySamples => 0;
 
     /// <summary>Plays one block of mono samples; blocks while the device's buffer is full. No allocation.</summary>
     public abstract void Write(ReadOnlySpan<float> block);

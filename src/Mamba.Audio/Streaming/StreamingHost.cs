@@ -30,16 +30,18 @@ public sealed record StreamSettings(int BlockSamples, int BufferSamples, int Pre
 public sealed class StreamingHost : IDisposable
 {
     private readonly Chain chain;
-    private readonly AudioOutput output;
+    private readonly AudioOutput? output;
     private readonly StreamSettings settings;
     private readonly SampleRing ring;
     private readonly CancellationTokenSource stop = new();
     private Thread? generatorThread, deviceThread;
     private Exception? failure;
-    private long generated, played, underrunBlocks, underrunSamples, longestBlockTicks, deviceAllocated = -1;
+    private long generated, played, underrunBlocks, underrunSamples, longestBlockTicks, busyTicks, firstBlockSamples, deviceAllocated = -1;
     private volatile bool generatorEnded, finished;
 
-    public StreamingHost(Chain chain, AudioOutput output, StreamSettings settings)
+    /// <param name="output">The device; null when the generator is itself paced by a device (capture | wav): then the chain runs
+    /// straight on one thread, block after block as the capture delivers them, with no ring and no underruns to count.</param>
+    public StreamingHost(Chain chain, AudioOutput? output, StreamSettings settings)
     {
         this.chain = chain;
         this.output = output;
@@ -56,30 +58,45 @@ public sealed class StreamingHost : IDisposable
     public int BufferedSamples => ring.Count;
     public int BufferCapacity => ring.Capacity;
 
-    /// <summary>The longest time one block took in the chain (a generator stall shows here).</summary>
+    /// <summary>The longest time one block took in the chain after the first (a generator stall shows here).</summary>
     public TimeSpan LongestBlock => TimeSpan.FromTicks(Interlocked.Read(ref longestBlockTicks) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
 
     /// <summary>Bytes the device thread allocated over its steady-state loop (measured after its first 16 blocks); -1 until it ends.</summary>
     public long DeviceThreadAllocatedBytes => Interlocked.Read(ref deviceAllocated);
 
-    /// <summary>Audio seconds generated per wall second while pre-buffering: above 1 the chain keeps up on this machine.</summary>
-    public double PrebufferRealTimeFactor { get; private set; }
+    /// <summary>
+    /// Audio seconds the chain makes per second of its own work, over every block but the first (which
+    /// carries the JIT's compilation): above 1 it keeps up on this machine. NaN before a second block.
+    /// </summary>
+    public double RealTimeFactor
+    {
+        get
+        {
+            long ticks = Interlocked.Read(ref busyTicks), samples = GeneratedSamples - Interlocked.Read(ref firstBlockSamples);
+            return ticks == 0 || samples <= 0 ? double.NaN : samples / (double)SampleRate / (ticks / (double)Stopwatch.Frequency);
+        }
+    }
 
     /// <summary>Whether the stream has ended (duration reached, stopped, the generator ended, or a failure).</summary>
     public bool Finished => finished;
 
-    /// <summary>Latency from a block leaving the chain to its sound: the ring at its fill plus the device's buffer, in samples.</summary>
-    public long LatencySamples => settings.BufferSamples + Math.Max(0, output.LatencySamples) + chain.LatencySamples;
+    /// <summary>Latency from a block leaving the chain to its sound, in samples: the ring when full, the device's buffer (what it reports, or the target before it has played), and the effects' own.</summary>
+    public long LatencySamples => output is null ? chain.LatencySamples
+        : settings.BufferSamples + Math.Max(output.LatencySamples, output.TargetLatencySamples) + chain.LatencySamples;
 
     /// <summary>Fills the pre-buffer (measuring the chain's speed), then starts the device thread. Returns when audio starts.</summary>
     /// <param name="totalSamples">Samples to play; long.MaxValue until <see cref="Stop"/>.</param>
     public void Start(long totalSamples)
     {
         var block = new float[settings.BlockSamples];
-        var clock = Stopwatch.StartNew();
+        if (output is null)
+        {
+            generatorThread = new Thread(() => DirectLoop(block, totalSamples)) { Name = "mamba-audio capture", IsBackground = true, Priority = ThreadPriority.Highest };
+            generatorThread.Start();
+            return;
+        }
         while (ring.Count + block.Length <= settings.PrebufferSamples && !chain.Generator.Ended)
             RunBlock(block);
-        PrebufferRealTimeFactor = GeneratedSamples / (double)SampleRate / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         generatorThread = new Thread(() => GeneratorLoop(block)) { Name = "mamba-audio generator", IsBackground = true };
         deviceThread = new Thread(() => DeviceLoop(totalSamples)) { Name = "mamba-audio device", IsBackground = true, Priority = ThreadPriority.Highest };
         generatorThread.Start();
@@ -91,7 +108,12 @@ public sealed class StreamingHost : IDisposable
         long start = Stopwatch.GetTimestamp();
         chain.ProcessBlock(block);
         long ticks = Stopwatch.GetTimestamp() - start;
-        if (ticks > longestBlockTicks) Interlocked.Exchange(ref longestBlockTicks, ticks);
+        if (generated == 0) Interlocked.Exchange(ref firstBlockSamples, block.Length);   // the JIT's block: not part of the speed
+        else
+        {
+            Interlocked.Add(ref busyTicks, ticks);
+            if (ticks > longestBlockTicks) Interlocked.Exchange(ref longestBlockTicks, ticks);
+        }
         ring.Write(block);
         Interlocked.Add(ref generated, block.Length);
         if (chain.Generator.Ended) generatorEnded = true;
@@ -110,6 +132,32 @@ public sealed class StreamingHost : IDisposable
         catch (Exception e)
         {
             failure = e;
+            stop.Cancel();
+        }
+    }
+
+    private void DirectLoop(float[] block, long totalSamples)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested && generated < totalSamples && !chain.Generator.Ended)
+            {
+                int n = (int)Math.Min(block.Length, totalSamples - generated);
+                long start = Stopwatch.GetTimestamp();
+                chain.ProcessBlock(block.AsSpan(0, n));
+                long ticks = Stopwatch.GetTimestamp() - start;
+                if (ticks > longestBlockTicks) Interlocked.Exchange(ref longestBlockTicks, ticks);
+                Interlocked.Add(ref generated, n);
+                Interlocked.Add(ref played, n);
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            finished = true;
             stop.Cancel();
         }
     }
@@ -136,11 +184,11 @@ public sealed class StreamingHost : IDisposable
                     }
                     block.AsSpan(got, n - got).Clear();
                 }
-                output.Write(block.AsSpan(0, n));
+                output!.Write(block.AsSpan(0, n));
                 Interlocked.Add(ref played, n);
             }
             if (blocks >= 16) Interlocked.Exchange(ref deviceAllocated, GC.GetAllocatedBytesForCurrentThread() - allocatedAt);
-            if (!stop.IsCancellationRequested) output.Drain();
+            if (!stop.IsCancellationRequested) output!.Drain();
         }
         catch (Exception e)
         {

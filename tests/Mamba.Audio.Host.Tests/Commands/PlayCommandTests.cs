@@ -60,6 +60,52 @@ public class PlayCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task CaptureFromASource_RecordsWhatTheSourceHears_BitExact()
+    {
+        int seed = TestSeed.Fresh();
+        using var pulse = new PulseServer();
+        var random = new Random(seed);
+        var signal = new short[8000];
+        for (int i = 0; i < signal.Length; i++) signal[i] = (short)random.Next(-20000, 20000);
+        var wav = folder.File("fed.wav");
+        using (var writer = new WaveFileWriter(wav, new WaveFormat(16000, 16, 1)))
+        {
+            writer.Write(new byte[16000], 0, 16000);   // a lead-in of silence: a stream's first samples may be lost as it starts
+            var bytes = new byte[signal.Length * 2];
+            for (int i = 0; i < signal.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), signal[i]);
+            writer.Write(bytes, 0, bytes.Length);
+        }
+        var captured = folder.File("captured.wav");
+        var info = new System.Diagnostics.ProcessStartInfo(HostRun.Command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in HostRun.Command[1..].Concat(["play", "--chain", $"capture server={pulse.Server} device={pulse.Sink}.monitor | wav path={captured}", "--seconds", "3", "--rate", "16000"]))
+            info.ArgumentList.Add(a);
+        using var play = System.Diagnostics.Process.Start(info)!;
+        var output = play.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        // The source is the null sink's monitor: what paplay plays into the sink, the capture hears.
+        var feed = new System.Diagnostics.ProcessStartInfo("paplay") { UseShellExecute = false };
+        foreach (var a in new[] { $"--server={pulse.Server}", $"--device={pulse.Sink}", wav }) feed.ArgumentList.Add(a);
+        using (var paplay = System.Diagnostics.Process.Start(feed)!) paplay.WaitForExit();
+        Assert.True(play.WaitForExit(30_000));
+        var text = await output;   // (3 s of capture: the 1 s wait, 0.5 s of lead-in and 0.5 s of signal fit)
+        Assert.True(play.ExitCode == 0, text);
+
+        using var reader = new WaveFileReader(captured);
+        var bytesRead = new byte[reader.Length];
+        reader.ReadExactly(bytesRead);
+        var samples = new short[bytesRead.Length / 2];
+        for (int i = 0; i < samples.Length; i++) samples[i] = BinaryPrimitives.ReadInt16LittleEndian(bytesRead.AsSpan(2 * i));
+        // Aligned where the first 16 fed samples appear (the capture starts before the feed).
+        int start = -1;
+        for (int k = 0; k + 16 <= samples.Length && start < 0; k++)
+            if (samples.AsSpan(k, 16).SequenceEqual(signal.AsSpan(0, 16))) start = k;
+        Assert.True(start >= 0, $"seed {seed}: the capture never heard the signal ({samples.Length} samples)\n{text}");
+        Assert.True(samples.Length - start >= signal.Length, $"seed {seed}: the capture ended {signal.Length - (samples.Length - start)} samples early");
+        for (int i = 0; i < signal.Length; i++)
+            if (samples[start + i] != signal[i]) Assert.Fail($"seed {seed}: sample {i}: captured {samples[start + i]}, fed {signal[i]}");
+    }
+
+    [Fact]
     public void NoServer_IsAClearError_NamingWhatIsMissing()
     {
         var result = HostRun.Run("play", "--chain", $"tone | pulse server=unix:{folder.File("no-such-socket")}", "--seconds", "1");
