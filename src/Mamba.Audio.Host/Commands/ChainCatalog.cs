@@ -14,7 +14,9 @@ public static class ChainCatalog
         var catalog = PluginCatalog.BuiltIn();
         pluginsFolder ??= Environment.GetEnvironmentVariable("MAMBA_AUDIO_PLUGINS") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
         catalog.Add("pulse", "sink", "the sound card through PulseAudio (play's default sink)", ["server", "device"], [], (s, _) =>
-            s.Apply(new SoundCardSink(s.Optional("server"), s.Optional("device")), ["server", "device"]));
+            s.Apply(new SoundCardSink(SoundCardBackend.PulseAudio, s.Optional("server"), s.Optional("device")), ["server", "device"]));
+        catalog.Add("alsa", "sink", "the sound card through ALSA: device=default, hw:0, plughw:0, pulse:SINK (`aplay -L` lists them)", ["device"], [], (s, _) =>
+            s.Apply(new SoundCardSink(SoundCardBackend.Alsa, null, s.Optional("device")), ["device"]));
         catalog.Add("capture", "generator", "the sound card's input through PulseAudio (a sink's monitor: device=SINK.monitor)", ["server", "device"], [], (s, _) =>
             s.Apply(new CaptureGenerator(s.Optional("server"), s.Optional("device")), ["server", "device"]));
         if (pluginsFolder is not null)

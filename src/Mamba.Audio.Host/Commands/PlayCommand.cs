@@ -64,14 +64,14 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText("pulse", new Dictionary<string, string>())] };
         using var chain = Chain.Build(text, ChainCatalog.Create(settings.Plugins), new ChainContext(settings.Force, settings.Rate));
         var cards = chain.Sinks.OfType<SoundCardSink>().ToList();
-        if (cards.Count > 1) throw new ArgumentException($"--chain: play sends to one sound card; this chain names {cards.Count} 'pulse' sinks.");
+        if (cards.Count > 1) throw new ArgumentException($"--chain: play sends to one sound card; this chain names {cards.Count} ({string.Join(", ", cards.Select(c => c.Name))}).");
         int rate = chain.SampleRate;
         int block = Math.Max(16, (int)Math.Round(settings.BlockMs * rate / 1000));
         var stream = new StreamSettings(block, Samples(settings.BufferMs, rate, block), Samples(settings.PrebufferMs ?? settings.BufferMs, rate, block));
         chain.Prepare(new StreamFormat(rate, block));
         // Without a sound-card sink a capture paces the chain itself; any other generator is paced by a real-time clock.
         using AudioOutput? output = cards.Count == 1
-            ? new PulseAudioOutput(rate, block, Samples(settings.DeviceMs, rate, block), cards[0].Server, cards[0].Device)
+            ? cards[0].Open(rate, block, Samples(settings.DeviceMs, rate, block))
             : chain.Generator is CaptureGenerator ? null : new ClockOutput(rate);
         AnsiConsole.MarkupLineInterpolated($"[grey]chain:[/] {string.Join(" | ", chain.Plugins.Select(p => p.Name))} at {rate} Hz, blocks of {block} samples ({1000.0 * block / rate:0.#} ms)");
         AnsiConsole.MarkupLineInterpolated($"[grey]output:[/] {output?.Description ?? "none: the sinks record what the capture delivers"}");
@@ -124,6 +124,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         table.AddRow("latency", $"{latency} samples ({1000.0 * latency / rate:0.#} ms: ring {stream.BufferSamples}, device up to {deviceLatency} reported, effects {chain.LatencySamples})");
         table.AddRow("longest block in the chain", $"{host.LongestBlock.TotalMilliseconds:F2} ms (a block lasts {1000.0 * block / rate:0.##} ms)");
         table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");
+        if (output is AlsaOutput alsa) table.AddRow("device underruns (ALSA xruns, recovered)", $"{alsa.DeviceUnderruns}");
         table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
         AnsiConsole.Write(table);
         if (settings.Json is { } json)

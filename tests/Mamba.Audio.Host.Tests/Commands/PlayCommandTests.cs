@@ -10,8 +10,10 @@ public class PlayCommandTests : IDisposable
 {
     private readonly TempFolder folder = new();
 
-    [Fact]
-    public void AKnownSignalPlayedToPulseAudio_IsRecordedFromTheMonitor_BitExact()
+    [Theory]
+    [InlineData("pulse")]
+    [InlineData("alsa")]     // ALSA's "pulse" device (libasound2-plugins) routed to the test's server
+    public void AKnownSignalPlayed_IsRecordedFromTheSinksMonitor_BitExact(string backend)
     {
         int seed = TestSeed.Fresh();
         using var pulse = new PulseServer();
@@ -31,12 +33,15 @@ public class PlayCommandTests : IDisposable
         var raw = folder.File("monitor.raw");
         using var recorder = pulse.RecordMonitor(raw);
         Thread.Sleep(500);
-        var result = HostRun.Run("play", "--chain", $"file path={wav} | pulse server={pulse.Server} device={pulse.Sink} + wav path={folder.File("live.wav")}", "--rate", "16000");
+        string sink = backend == "alsa" ? $"alsa device=pulse:{pulse.Sink}" : $"pulse server={pulse.Server} device={pulse.Sink}";
+        var result = HostRun.Run(["play", "--chain", $"file path={wav} | {sink} + wav path={folder.File("live.wav")}", "--rate", "16000"], 120,
+            new Dictionary<string, string> { ["PULSE_SERVER"] = pulse.Server });
         Thread.Sleep(500);
         recorder.Kill();
         recorder.WaitForExit();
         Assert.True(result.ExitCode == 0, result.Output + pulse.Log);
         Assert.Contains("underruns", result.Output);
+        Assert.Contains(backend == "alsa" ? "output: ALSA, device pulse:" : "output: PulseAudio, sink", result.Output);
 
         var recorded = File.ReadAllBytes(raw);
         var samples = new short[recorded.Length / 2];
