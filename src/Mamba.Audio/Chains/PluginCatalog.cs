@@ -19,6 +19,11 @@ public sealed class StageSettings(StageText stage)
         ? ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--chain: '{stage.Name}' {key}={text}: expected a whole number >= 0.")
         : fallback;
 
+    public double Double(string key, double fallback) => Optional(key) is { } text
+        ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
+          : throw new ArgumentException($"--chain: '{stage.Name}' {key}={text}: expected a number.")
+        : fallback;
+
     public int Int(string key, int fallback, int min, int max) => Optional(key) is { } text
         ? int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v
           : throw new ArgumentException($"--chain: '{stage.Name}' {key}={text}: expected a whole number in {min}..{max}.")
@@ -63,6 +68,10 @@ public sealed class PluginCatalog
         catalog.Add("mamba", "generator", "a Mamba checkpoint on the CPU engine (no libtorch); the chain runs at the model's rate",
             ["checkpoint", "seed", "threads"], MambaGenerator.Declared,
             (s, _) => s.Apply(new MambaGenerator(s.Text("checkpoint"), s.UInt64("seed", 1), s.Int("threads", 1, 1, 256)), ["checkpoint", "seed", "threads"]));
+        catalog.Add("continue", "effect", "a Mamba checkpoint that listens: passes its input through and, when the input falls silent, continues it (as render --prompt does)",
+            ["checkpoint", "seed", "threads", "prompt_seconds"], MambaContinuation.Declared,
+            (s, _) => s.Apply(new MambaContinuation(s.Text("checkpoint"), s.UInt64("seed", 1), s.Double("prompt_seconds", 4), s.Int("threads", 1, 1, 256)),
+                ["checkpoint", "seed", "threads", "prompt_seconds"]));
         catalog.Add("tone", "generator", "a sine test tone", [], ToneGenerator.Declared, (s, _) => s.Apply(new ToneGenerator(), []));
         catalog.Add("file", "generator", "a WAV file, converted to the chain's rate", ["path"], WavFileGenerator.Declared,
             (s, _) => s.Apply(new WavFileGenerator(s.Text("path")), ["path"]));
