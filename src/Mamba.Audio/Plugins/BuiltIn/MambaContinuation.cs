@@ -24,6 +24,7 @@ public sealed class MambaContinuation : Effect
     private readonly CpuStepEngine engine;
     private readonly int slot;
     private readonly ulong seed;
+    private readonly LiveSampling sampling;
     private readonly double promptSeconds;
     private float[] heard = [];          // ring of the last prompt samples heard
     private long heardCount;             // samples ever written to the ring
@@ -32,7 +33,6 @@ public sealed class MambaContinuation : Effect
     private float[] promptFloats = [];
     private int promptSamples;
     private bool generating;
-    private float appliedTemperature = 1, appliedTopP = 1;
 
     public MambaContinuation(string checkpoint, ulong seed, double promptSeconds, int threads = 1) : base("continue", Declared)
     {
@@ -43,6 +43,7 @@ public sealed class MambaContinuation : Effect
         this.promptSeconds = promptSeconds;
         engine = new CpuStepEngine(new CpuWeights(loaded), 1, new CpuEngineOptions(threads));
         slot = engine.Open(new SamplingSettings(1, 1, seed));
+        sampling = new LiveSampling(engine, slot, seed);
     }
 
     /// <summary>The model's rate: a chain with it runs at this rate.</summary>
@@ -88,7 +89,7 @@ public sealed class MambaContinuation : Effect
         }
         if (generating)
         {
-            ApplySampling();
+            sampling.Apply(Value(0), Value(1));
             var next = classes.AsSpan(0, block.Length);
             engine.Generate(block.Length, next);
             MuLaw.Decode(next, block);
@@ -107,14 +108,6 @@ public sealed class MambaContinuation : Effect
         generating = true;
         ContinuedAt = position;
         lastSound = -1;
-    }
-
-    private void ApplySampling()
-    {
-        float temperature = Value(0), topP = Value(1);
-        if (temperature == appliedTemperature && topP == appliedTopP) return;
-        engine.SetSampling(slot, new SamplingSettings(temperature, topP, seed), reseed: false);
-        (appliedTemperature, appliedTopP) = (temperature, topP);
     }
 
     public override void Dispose() => engine.Dispose();

@@ -16,8 +16,8 @@ public sealed class MambaGenerator : Generator
     private readonly CpuStepEngine engine;
     private readonly int slot;
     private readonly ulong seed;
+    private readonly LiveSampling sampling;
     private byte[] classes = [];
-    private float appliedTemperature, appliedTopP;
 
     public static readonly IReadOnlyList<PluginParameter> Declared = [
         new PluginParameter("temperature", 0, 2, 1, "", Description: "sampling temperature (0 = greedy)"),
@@ -31,7 +31,7 @@ public sealed class MambaGenerator : Generator
         this.seed = seed;
         engine = new CpuStepEngine(new CpuWeights(loaded), 1, new CpuEngineOptions(threads));
         slot = engine.Open(new SamplingSettings(1, 1, seed));
-        (appliedTemperature, appliedTopP) = (1, 1);
+        sampling = new LiveSampling(engine, slot, seed);
     }
 
     public string Checkpoint { get; }
@@ -44,23 +44,15 @@ public sealed class MambaGenerator : Generator
         if (format.SampleRate != SampleRate)
             throw new ArgumentException($"mamba checkpoint={Checkpoint}: the model generates at {SampleRate} Hz; the chain runs at {format.SampleRate} Hz.");
         classes = new byte[format.MaxBlock];
-        ApplySampling();
+        sampling.Apply(Value(0), Value(1));
     }
 
     public override void Generate(Span<float> output)
     {
-        ApplySampling();
+        sampling.Apply(Value(0), Value(1));
         var block = classes.AsSpan(0, output.Length);
         engine.Generate(output.Length, block);
         MuLaw.Decode(block, output);
-    }
-
-    private void ApplySampling()
-    {
-        float temperature = Value(0), topP = Value(1);
-        if (temperature == appliedTemperature && topP == appliedTopP) return;
-        engine.SetSampling(slot, new SamplingSettings(temperature, topP, seed), reseed: false);
-        (appliedTemperature, appliedTopP) = (temperature, topP);
     }
 
     public override void Dispose() => engine.Dispose();
