@@ -62,3 +62,31 @@ public class ChainTests
         public override void Generate(Span<float> output) => output.Fill(level);
     }
 }
+
+/// <summary>The NWaves effects in a chain give NWaves' own samples, and a live change is taken at the next block.</summary>
+public class ModulationEffectTests
+{
+    [Fact]
+    public void TheFlangerInAChain_GivesNWavesSamples_AndARateChangeRebuildsIt()
+    {
+        const int rate = 16000, block = 256;
+        using var chain = Chain.Build(ChainSyntax.Parse("tone hz=220 db=-6 | flanger rate=0.5 width_ms=2 depth=0.6 feedback=0.3 mix=0.5"), PluginCatalog.BuiltIn(), new ChainContext(SampleRate: rate));
+        chain.Prepare(new StreamFormat(rate, block));
+        var ours = new float[4 * block];
+        for (int b = 0; b < 4; b++) chain.ProcessBlock(ours.AsSpan(b * block, block));
+
+        using var dry = new Chain(new ToneGenerator(), [], []);
+        dry.Generator.Set("hz", 220);
+        dry.Generator.Set("db", -6);
+        dry.Prepare(new StreamFormat(rate, block));
+        var input = new float[4 * block];
+        for (int b = 0; b < 4; b++) dry.ProcessBlock(input.AsSpan(b * block, block));
+        var reference = new NWaves.Effects.FlangerEffect(rate, 0.5f, 0.002f, 0.6f, 0.3f, false, NWaves.Utils.InterpolationMode.Linear, 0.011f) { Wet = 0.5f, Dry = 0.5f };
+        for (int i = 0; i < input.Length; i++) Assert.Equal(reference.Process(input[i]), ours[i], 6);
+
+        chain.Effects[0].Set("rate", 2);
+        var after = new float[block];
+        chain.ProcessBlock(after);
+        Assert.All(after, v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 2));
+    }
+}
