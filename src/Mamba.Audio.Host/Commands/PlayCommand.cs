@@ -41,6 +41,9 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         [CommandOption("--force")][Description("Let wav sinks replace existing files.")]
         public bool Force { get; init; }
 
+        [CommandOption("--spectrogram")][Description("When it ends, draw each wav sink's spectrogram as NAME.spectrogram.png.")]
+        public bool Spectrogram { get; init; }
+
         [CommandOption("--json <PATH>")][Description("Also write the final figures (underruns, latency, longest block) as JSON.")]
         public string? Json { get; init; }
 
@@ -64,6 +67,13 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText("pulse", new Dictionary<string, string>())] };
         using var chain = Chain.Build(text, ChainCatalog.Create(settings.Plugins), new ChainContext(settings.Force, settings.Rate));
         var cards = chain.Sinks.OfType<SoundCardSink>().ToList();
+        var recordings = chain.Sinks.OfType<Mamba.Audio.Plugins.BuiltIn.WavFileSink>().Select(w => w.Path).ToList();
+        if (settings.Spectrogram)
+        {
+            if (recordings.Count == 0) throw new ArgumentException("--spectrogram draws what a wav sink records; this chain has none (add + wav path=take.wav).");
+            foreach (var png in recordings.Select(SpectrogramImage.PathFor))
+                if (!settings.Force && File.Exists(png)) throw new ArgumentException($"--spectrogram: {png} exists and is not overwritten; pass --force to replace it.");
+        }
         if (cards.Count > 1) throw new ArgumentException($"--chain: play sends to one sound card; this chain names {cards.Count} ({string.Join(", ", cards.Select(c => c.Name))}).");
         int rate = chain.SampleRate;
         int block = Math.Max(16, (int)Math.Round(settings.BlockMs * rate / 1000));
@@ -117,6 +127,12 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
             Console.CancelKeyPress -= onCancel;
         }
 
+        if (settings.Spectrogram)
+            foreach (var wav in recordings)
+            {
+                SpectrogramImage.Write(wav, SpectrogramImage.PathFor(wav));
+                AnsiConsole.MarkupLineInterpolated($"[grey]spectrogram:[/] {SpectrogramImage.PathFor(wav)}");
+            }
         var table = new Table().AddColumns("result", "value");
         table.AddRow("played", $"{host.PlayedSamples / (double)rate:F2} s ({host.PlayedSamples:N0} samples at {rate} Hz)");
         table.AddRow("underruns", $"{host.UnderrunBlocks} blocks, {host.UnderrunSamples:N0} samples of silence");

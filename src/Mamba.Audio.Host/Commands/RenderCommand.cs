@@ -24,6 +24,9 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--out <FILE>")][Description("WAV file to write (NAME.wav, with the report NAME.json beside it); with --takes N, NAME-take1.wav .. NAME-takeN.wav. Takes render as *.partial.wav and are renamed when done; existing files are never replaced without --force.")]
         public string Out { get; init; } = "";
 
+        [CommandOption("--spectrogram")][Description("Also draw each take's spectrogram as NAME.spectrogram.png (time across, frequency up to Nyquist, dB).")]
+        public bool Spectrogram { get; init; }
+
         [CommandOption("--force")][Description("Replace existing output files (the takes, NAME.json and takes left *.partial.wav by a stopped render). Never a directory, never a file inside the checkpoint.")]
         public bool Force { get; init; }
 
@@ -99,7 +102,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
     {
         string checkpointPath = ResolveCheckpoint(settings.Checkpoint);
         // every file it will write is checked first: a refusal costs nothing and touches nothing
-        var outputs = RenderOutputs.For(settings.Out, settings.Takes, settings.Seed);
+        var outputs = RenderOutputs.For(settings.Out, settings.Takes, settings.Seed, settings.Spectrogram);
         outputs.Check(settings.Out, checkpointPath, settings.Force);
         // build: the checkpoint read by Core (no libtorch), then the engine; torch only when asked for
         var checkpoint = MambaCheckpoint.Load(checkpointPath);
@@ -165,6 +168,11 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             takes.AddRow($"{t.Rank}", Markup.Escape(t.Path), $"{t.Seed}", $"{t.LogLikelihoodPerSample:F4}", $"{t.Samples:N0}");
         AnsiConsole.Write(takes);
 
+        foreach (var (take, png) in result.Takes.Select(t => t.Path).Zip(outputs.Spectrograms))
+        {
+            SpectrogramImage.Write(take, png);
+            AnsiConsole.MarkupLineInterpolated($"[grey]spectrogram:[/] {png}");
+        }
         JsonReport.Write(outputs.Sidecar, new
         {
             Checkpoint = checkpointPath,

@@ -8,13 +8,15 @@ namespace Mamba.Audio.Host.Commands;
 /// their sidecar, never inside the checkpoint it reads, and replaces an existing file only with
 /// --force; a refusal names the file and what to do.
 /// </summary>
-public sealed record RenderOutputs(IReadOnlyList<string> Takes, IReadOnlyList<string> Working, string Sidecar)
+public sealed record RenderOutputs(IReadOnlyList<string> Takes, IReadOnlyList<string> Working, string Sidecar, IReadOnlyList<string> Spectrograms)
 {
-    /// <summary>The files for <paramref name="output"/> with <paramref name="takes"/> takes from <paramref name="seed"/>.</summary>
-    public static RenderOutputs For(string output, int takes, ulong seed)
+    /// <summary>The files for <paramref name="output"/> with <paramref name="takes"/> takes from <paramref name="seed"/> (and a spectrogram PNG per take when asked).</summary>
+    public static RenderOutputs For(string output, int takes, ulong seed, bool spectrograms = false)
     {
         var full = Path.GetFullPath(output);
-        return new RenderOutputs(Renderer.FinalPaths(full, takes), Renderer.WorkingPaths(full, takes, seed), SidecarPath(full));
+        var final = Renderer.FinalPaths(full, takes);
+        return new RenderOutputs(final, Renderer.WorkingPaths(full, takes, seed), SidecarPath(full),
+            spectrograms ? [.. final.Select(Terminal.SpectrogramImage.PathFor)] : []);
     }
 
     /// <summary>name.json beside name.wav: the settings, the ranked takes and the measured figures.</summary>
@@ -37,7 +39,7 @@ public sealed record RenderOutputs(IReadOnlyList<string> Takes, IReadOnlyList<st
         var full = Path.GetFullPath(output);
         if (Directory.Exists(full)) throw new ArgumentException($"--out {output}: is a directory; name a .wav file (in it, for example {Path.Combine(output, "take.wav")}).");
         var checkpointPrefix = Path.TrimEndingDirectorySeparator(Path.GetFullPath(checkpoint)) + Path.DirectorySeparatorChar;
-        foreach (var file in Takes.Concat(Working).Append(Sidecar))
+        foreach (var file in Takes.Concat(Working).Append(Sidecar).Concat(Spectrograms))
         {
             if (file.StartsWith(checkpointPrefix, StringComparison.Ordinal))
                 throw new ArgumentException($"--out {output}: {file} would be written inside the checkpoint directory {checkpoint}; render never writes there. Choose another --out.");

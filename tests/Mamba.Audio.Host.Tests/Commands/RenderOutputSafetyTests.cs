@@ -135,6 +135,20 @@ public class RenderOutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void Spectrogram_IsDrawnBesideTheTake_AndAnExistingOneIsNotReplacedWithoutForce()
+    {
+        string wav = folder.File("seen.wav"), png = folder.File("seen.spectrogram.png");
+        var first = Render(wav, "--spectrogram");
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+        File.Delete(wav);
+        File.Delete(folder.File("seen.json"));
+        var again = Render(wav, "--spectrogram");
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains($"{png} exists", again.Output);
+    }
+
+    [Fact]
     public void SecondsShorterThanOneSample_IsRefusedByName()
     {
         // Before: a table of NaN, then a JSON serializer error.
