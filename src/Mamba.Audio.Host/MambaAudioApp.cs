@@ -27,6 +27,7 @@ public static class MambaAudioApp
         ["render"] = typeof(RenderCommand.Settings),
         ["play"] = typeof(PlayCommand.Settings),
         ["plugins"] = typeof(PluginsCommand.Settings),
+        ["devices"] = typeof(DevicesCommand.Settings),
         ["bench selective-copy"] = typeof(SelectiveCopyCommand.Settings),
         ["bench scan"] = typeof(ScanCommand.Settings),
         ["bench generate"] = typeof(GenerateCommand.Settings),
@@ -56,6 +57,8 @@ public static class MambaAudioApp
                 .WithExample("play", "--chain", "mamba checkpoint=samples/models/digits-small | lowpass hz=3000 | pulse", "--seconds", "10");
             config.AddCommand<PluginsCommand>("plugins")
                 .WithDescription("List what a chain can name: generators, effects and sinks, with their settings and live parameters.");
+            config.AddCommand<DevicesCommand>("devices")
+                .WithDescription("List where sound can go and come from: whether a PulseAudio server answers, and ALSA's devices.");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");

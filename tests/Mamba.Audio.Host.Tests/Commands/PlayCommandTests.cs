@@ -111,6 +111,19 @@ public class PlayCommandTests : IDisposable
     }
 
     [Fact]
+    public void Devices_SaysWhetherAServerAnswers_AndListsAlsasDevices()
+    {
+        using var pulse = new PulseServer();
+        var up = HostRun.Run(["devices"], 60, new Dictionary<string, string> { ["PULSE_SERVER"] = pulse.Server });
+        Assert.Equal(0, up.ExitCode);
+        Assert.Contains("a server answers", up.Output);
+        Assert.Contains("pulse", up.Output);   // libasound2-plugins' ALSA device
+        var down = HostRun.Run(["devices"], 60, new Dictionary<string, string> { ["PULSE_SERVER"] = $"unix:{folder.File("none")}" });
+        Assert.Equal(0, down.ExitCode);
+        Assert.Contains("PulseAudio: cannot open the default sink", down.Output);
+    }
+
+    [Fact]
     public void NoServer_IsAClearError_NamingWhatIsMissing()
     {
         var result = HostRun.Run("play", "--chain", $"tone | pulse server=unix:{folder.File("no-such-socket")}", "--seconds", "1");
