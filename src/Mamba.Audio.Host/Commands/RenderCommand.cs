@@ -24,6 +24,12 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--out <FILE>")][Description("WAV file to write (NAME.wav, with the report NAME.json beside it); with --takes N, NAME-take1.wav .. NAME-takeN.wav. Takes render as *.partial.wav and are renamed when done; existing files are never replaced without --force.")]
         public string Out { get; init; } = "";
 
+        [CommandOption("--chain <CHAIN>")][Description("Render a chain offline instead: generator | effects | wav sinks, by the plugins and code play runs live, as fast as they go (README, 'Chains'); --seconds sets the length. The chain names the model and the files: no --checkpoint or --out then.")]
+        public string? Chain { get; init; }
+
+        [CommandOption("--plugins <DIR>")][Description("With --chain: a folder of managed plugin assemblies to load as well.")]
+        public string? Plugins { get; init; }
+
         [CommandOption("--spectrogram")][Description("Also draw each take's spectrogram as NAME.spectrogram.png (time across, frequency up to Nyquist, dB).")]
         public bool Spectrogram { get; init; }
 
@@ -68,7 +74,14 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (string.IsNullOrWhiteSpace(Checkpoint)) return ValidationResult.Error("--checkpoint is required: a Mamba checkpoint directory.");
+            if (Chain is not null)
+            {
+                if (!string.IsNullOrWhiteSpace(Checkpoint) || !string.IsNullOrWhiteSpace(Out) || Prompt is not null || Takes != 1)
+                    return ValidationResult.Error("--chain: the chain names the model and the files (mamba checkpoint=..., wav path=...); --checkpoint, --out, --prompt and --takes do not go with it.");
+                if (!(Seconds > 0 && Seconds <= RenderRequest.MaxSeconds)) return ValidationResult.Error($"--seconds {Seconds}: must be in (0, {RenderRequest.MaxSeconds}].");
+                return ValidationResult.Success();
+            }
+            if (string.IsNullOrWhiteSpace(Checkpoint)) return ValidationResult.Error("--checkpoint is required: a Mamba checkpoint directory (or --chain).");
             if (string.IsNullOrWhiteSpace(Out)) return ValidationResult.Error("--out is required: the WAV file to write.");
             if (RenderOutputs.NameProblem(Out) is { } outProblem) return ValidationResult.Error(outProblem);
             if (!(Seconds > 0 && Seconds <= RenderRequest.MaxSeconds)) return ValidationResult.Error($"--seconds {Seconds}: must be in (0, {RenderRequest.MaxSeconds}].");
@@ -100,6 +113,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.Chain is { } chain) return ChainRender.Run(chain, settings.Seconds, settings.Force, settings.Spectrogram, settings.Plugins, cancellationToken);
         string checkpointPath = ResolveCheckpoint(settings.Checkpoint);
         // every file it will write is checked first: a refusal costs nothing and touches nothing
         var outputs = RenderOutputs.For(settings.Out, settings.Takes, settings.Seed, settings.Spectrogram);
