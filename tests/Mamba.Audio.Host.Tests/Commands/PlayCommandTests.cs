@@ -34,7 +34,8 @@ public class PlayCommandTests : IDisposable
         using var recorder = pulse.RecordMonitor(raw);
         Thread.Sleep(500);
         string sink = backend == "alsa" ? $"alsa device=pulse:{pulse.Sink}" : $"pulse server={pulse.Server} device={pulse.Sink}";
-        var result = HostRun.Run(["play", "--chain", $"file path={wav} | {sink} + wav path={folder.File("live.wav")}", "--rate", "16000"], 120,
+        // A 500 ms ring: on a loaded 2-core CI machine an underrun would put silence into what is compared.
+        var result = HostRun.Run(["play", "--chain", $"file path={wav} | {sink} + wav path={folder.File("live.wav")}", "--rate", "16000", "--buffer-ms", "500"], 120,
             new Dictionary<string, string> { ["PULSE_SERVER"] = pulse.Server });
         Thread.Sleep(500);
         recorder.Kill();
@@ -42,6 +43,7 @@ public class PlayCommandTests : IDisposable
         Assert.True(result.ExitCode == 0, result.Output + pulse.Log);
         Assert.Contains("underruns", result.Output);
         Assert.Contains(backend == "alsa" ? "output: ALSA, device pulse:" : "output: PulseAudio, sink", result.Output);
+        Assert.Contains("0 blocks, 0 samples of silence", result.Output);   // else the comparison below would fail on silence, not on a wrong sample
 
         var recorded = File.ReadAllBytes(raw);
         var samples = new short[recorded.Length / 2];

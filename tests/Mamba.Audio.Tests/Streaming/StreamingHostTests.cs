@@ -49,9 +49,10 @@ public class StreamingHostTests
         using var chain = new Chain(generator, [], []);
         chain.Prepare(new StreamFormat(rate, block));
         var output = new PacedOutput(rate, keep: true);
-        // Ring of 4 blocks, pre-buffer 4: after 10 generated blocks the generator stalls for good;
-        // the device plays 10 real blocks, then every further block is silence and one underrun.
-        using var host = new StreamingHost(chain, output, new StreamSettings(block, 4 * block, 4 * block));
+        // Pre-buffer of 10 blocks, made before the device starts; the generator thread's first block (the 11th)
+        // stalls for good. The device plays the 10 real blocks, then every further block is silence and one
+        // underrun: exact whatever the scheduling (a smaller pre-buffer raced the generator thread's start).
+        using var host = new StreamingHost(chain, output, new StreamSettings(block, 16 * block, 10 * block));
         host.Start(totalSamples: 30 * block);
         while (!host.Finished) Thread.Sleep(5);
         generator.Release.Set();                 // the stalled generator thread can end now
