@@ -18,7 +18,9 @@ public static class ChainCatalog
         catalog.Add("alsa", "sink", "the sound card through ALSA: device=default, hw:0, plughw:0, pulse:SINK (`aplay -L` lists them)", ["device"], [], (s, _) =>
             s.Apply(new SoundCardSink(SoundCardBackend.Alsa, null, s.Optional("device")), ["device"]));
         catalog.Add("capture", "generator", "the sound card's input through PulseAudio (a sink's monitor: device=SINK.monitor)", ["server", "device"], [], (s, _) =>
-            s.Apply(new CaptureGenerator(s.Optional("server"), s.Optional("device")), ["server", "device"]));
+            s.Apply(new CaptureGenerator(SoundCardBackend.PulseAudio, s.Optional("server"), s.Optional("device")), ["server", "device"]));
+        catalog.Add("alsa-capture", "generator", "the sound card's input through ALSA: device=default, plughw:0, pulse:SOURCE", ["device"], [], (s, _) =>
+            s.Apply(new CaptureGenerator(SoundCardBackend.Alsa, null, s.Optional("device")), ["device"]));
         if (pluginsFolder is not null)
             foreach (var problem in PluginAssemblies.Load(pluginsFolder, catalog))
                 AnsiConsole.MarkupLineInterpolated($"[yellow]plugin skipped:[/] {problem}");

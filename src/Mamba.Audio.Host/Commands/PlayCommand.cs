@@ -141,6 +141,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         table.AddRow("longest block in the chain", $"{host.LongestBlock.TotalMilliseconds:F2} ms (a block lasts {1000.0 * block / rate:0.##} ms)");
         table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");
         if (output is AlsaOutput alsa) table.AddRow("device underruns (ALSA xruns, recovered)", $"{alsa.DeviceUnderruns}");
+        if (chain.Generator is CaptureGenerator { Backend: SoundCardBackend.Alsa } alsaCapture) table.AddRow("capture overruns (ALSA, recovered)", $"{alsaCapture.Overruns}");
         table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
         AnsiConsole.Write(table);
         if (settings.Json is { } json)

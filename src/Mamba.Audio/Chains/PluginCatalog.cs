@@ -81,6 +81,7 @@ public sealed class PluginCatalog
         catalog.Add("delay", "effect", "feedback echo", [], DelayEffect.Declared, (s, _) => s.Apply(new DelayEffect(), []));
         catalog.Add("chorus", "effect", "NWaves chorus, three voices", [], ModulationEffect.ChorusParameters, (s, _) => s.Apply(ModulationEffect.Chorus(), []));
         catalog.Add("flanger", "effect", "NWaves flanger", [], ModulationEffect.FlangerParameters, (s, _) => s.Apply(ModulationEffect.Flanger(), []));
+        catalog.Add("reverb", "effect", "Freeverb-style reverberation", [], ReverbEffect.Declared, (s, _) => s.Apply(new ReverbEffect(), []));
         catalog.Add("limiter", "effect", "peak limiter", [], LimiterEffect.Declared, (s, _) => s.Apply(new LimiterEffect(), []));
         catalog.Add("wav", "sink", "16-bit WAV file (refuses an existing file without --force)", ["path"], [],
             (s, c) => s.Apply(new WavFileSink(s.Text("path"), c.ReplaceFiles), ["path"]));

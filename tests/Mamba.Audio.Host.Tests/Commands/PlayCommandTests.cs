@@ -66,8 +66,10 @@ public class PlayCommandTests : IDisposable
         Assert.True(written.AsSpan(0, expected.Length).SequenceEqual(expected), $"seed {seed}: the wav sink differs from the file played");
     }
 
-    [Fact]
-    public async Task CaptureFromASource_RecordsWhatTheSourceHears_BitExact()
+    [Theory]
+    [InlineData("capture")]
+    [InlineData("alsa-capture")]   // ALSA's "pulse" device, routed to the test's server
+    public async Task CaptureFromASource_RecordsWhatTheSourceHears_BitExact(string backend)
     {
         int seed = TestSeed.Fresh();
         using var pulse = new PulseServer();
@@ -84,8 +86,10 @@ public class PlayCommandTests : IDisposable
         }
         var captured = folder.File("captured.wav");
         var info = new System.Diagnostics.ProcessStartInfo(HostRun.Command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in HostRun.Command[1..].Concat(["play", "--chain", $"capture server={pulse.Server} device={pulse.Sink}.monitor | wav path={captured}", "--seconds", "3", "--rate", "16000"]))
+        string source = backend == "alsa-capture" ? $"alsa-capture device=pulse:{pulse.Sink}.monitor" : $"capture server={pulse.Server} device={pulse.Sink}.monitor";
+        foreach (var a in HostRun.Command[1..].Concat(["play", "--chain", $"{source} | wav path={captured}", "--seconds", "3", "--rate", "16000"]))
             info.ArgumentList.Add(a);
+        info.Environment["PULSE_SERVER"] = pulse.Server;
         using var play = System.Diagnostics.Process.Start(info)!;
         var output = play.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         await Task.Delay(1000, TestContext.Current.CancellationToken);

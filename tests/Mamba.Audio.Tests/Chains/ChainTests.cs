@@ -90,3 +90,33 @@ public class ModulationEffectTests
         Assert.All(after, v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 2));
     }
 }
+
+/// <summary>The reverb: an impulse gives a tail that decays, stays bounded, and mix 0 is the dry signal.</summary>
+public class ReverbEffectTests
+{
+    [Fact]
+    public void AnImpulse_RingsAndDecays_AndMixZeroIsDry()
+    {
+        const int rate = 16000;
+        var reverb = new ReverbEffect();
+        reverb.Set("mix", 1);
+        reverb.Prepare(new StreamFormat(rate, rate));
+        var response = new float[2 * rate];
+        response[0] = 1;
+        reverb.Process(response.AsSpan(0, rate));
+        reverb.Process(response.AsSpan(rate, rate));
+        double Energy(int from, int to) => response.Skip(from).Take(to - from).Sum(v => (double)v * v);
+        Assert.All(response, v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 1));
+        double early = Energy(0, rate / 4), late = Energy(rate, 2 * rate);
+        Assert.True(Energy(rate / 10, rate / 4) > 0, "no tail after 100 ms");
+        Assert.True(late < early / 10, $"late energy {late:E2} is not well below early {early:E2}");
+
+        var dry = new ReverbEffect();
+        dry.Set("mix", 0);
+        dry.Prepare(new StreamFormat(rate, 512));
+        var block = Enumerable.Range(0, 512).Select(i => MathF.Sin(i * 0.1f)).ToArray();
+        var copy = block.ToArray();
+        dry.Process(block);
+        Assert.Equal(copy, block);
+    }
+}
