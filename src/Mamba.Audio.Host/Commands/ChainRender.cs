@@ -28,20 +28,13 @@ public static class ChainRender
         int rate = chain.SampleRate;
         chain.Prepare(new StreamFormat(rate, BlockSamples));
         var wavs = chain.Sinks.OfType<WavFileSink>().Select(w => w.Path).ToList();
-        if (spectrogram)
-            foreach (var png in wavs.Select(SpectrogramImage.PathFor))
-                if (!force && File.Exists(png)) throw new ArgumentException($"--spectrogram: {png} exists and is not overwritten; pass --force to replace it.");
+        if (spectrogram) SpectrogramImage.RefuseExisting(wavs, force);
         AnsiConsole.MarkupLineInterpolated($"[grey]chain:[/] {string.Join(" | ", chain.Plugins.Select(p => p.Name))} at {rate} Hz, offline");
 
         var clock = Stopwatch.StartNew();
         long done = chain.RunOffline((long)Math.Round(seconds * rate), cancel);
         var elapsed = clock.Elapsed;
-        if (spectrogram)
-            foreach (var wav in wavs)
-            {
-                SpectrogramImage.Write(wav, SpectrogramImage.PathFor(wav));
-                AnsiConsole.MarkupLineInterpolated($"[grey]spectrogram:[/] {SpectrogramImage.PathFor(wav)}");
-            }
+        if (spectrogram) SpectrogramImage.WriteBeside(wavs);
         var table = new Table().AddColumns("result", "value");
         table.AddRow("rendered", $"{done / (double)rate:F2} s ({done:N0} samples at {rate} Hz){(chain.Generator.Ended ? " (the source ended)" : "")}");
         table.AddRow("wall time", $"{elapsed.TotalSeconds:F2} s");

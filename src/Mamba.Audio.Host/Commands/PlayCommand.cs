@@ -71,8 +71,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         if (settings.Spectrogram)
         {
             if (recordings.Count == 0) throw new ArgumentException("--spectrogram draws what a wav sink records; this chain has none (add + wav path=take.wav).");
-            foreach (var png in recordings.Select(SpectrogramImage.PathFor))
-                if (!settings.Force && File.Exists(png)) throw new ArgumentException($"--spectrogram: {png} exists and is not overwritten; pass --force to replace it.");
+            SpectrogramImage.RefuseExisting(recordings, settings.Force);
         }
         if (cards.Count > 1) throw new ArgumentException($"--chain: play sends to one sound card; this chain names {cards.Count} ({string.Join(", ", cards.Select(c => c.Name))}).");
         int rate = chain.SampleRate;
@@ -127,16 +126,11 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
             Console.CancelKeyPress -= onCancel;
         }
 
-        if (settings.Spectrogram)
-            foreach (var wav in recordings)
-            {
-                SpectrogramImage.Write(wav, SpectrogramImage.PathFor(wav));
-                AnsiConsole.MarkupLineInterpolated($"[grey]spectrogram:[/] {SpectrogramImage.PathFor(wav)}");
-            }
+        if (settings.Spectrogram) SpectrogramImage.WriteBeside(recordings);
         var table = new Table().AddColumns("result", "value");
         table.AddRow("played", $"{host.PlayedSamples / (double)rate:F2} s ({host.PlayedSamples:N0} samples at {rate} Hz)");
         table.AddRow("underruns", $"{host.UnderrunBlocks} blocks, {host.UnderrunSamples:N0} samples of silence");
-        long latency = output is null ? chain.LatencySamples : stream.BufferSamples + Math.Max(deviceLatency, output.TargetLatencySamples) + chain.LatencySamples;
+        long latency = host.LatencyFor(deviceLatency);
         table.AddRow("latency", $"{latency} samples ({1000.0 * latency / rate:0.#} ms: ring {stream.BufferSamples}, device up to {deviceLatency} reported, effects {chain.LatencySamples})");
         table.AddRow("longest block in the chain", $"{host.LongestBlock.TotalMilliseconds:F2} ms (a block lasts {1000.0 * block / rate:0.##} ms)");
         table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");

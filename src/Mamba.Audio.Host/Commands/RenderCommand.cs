@@ -182,11 +182,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             takes.AddRow($"{t.Rank}", Markup.Escape(t.Path), $"{t.Seed}", $"{t.LogLikelihoodPerSample:F4}", $"{t.Samples:N0}");
         AnsiConsole.Write(takes);
 
-        foreach (var (take, png) in result.Takes.Select(t => t.Path).Zip(outputs.Spectrograms))
-        {
-            SpectrogramImage.Write(take, png);
-            AnsiConsole.MarkupLineInterpolated($"[grey]spectrogram:[/] {png}");
-        }
+        if (settings.Spectrogram) SpectrogramImage.WriteBeside(result.Takes.Select(t => t.Path));   // the paths outputs.Spectrograms checked
         JsonReport.Write(outputs.Sidecar, new
         {
             Checkpoint = checkpointPath,

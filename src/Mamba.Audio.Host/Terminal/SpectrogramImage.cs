@@ -8,6 +8,23 @@ public static class SpectrogramImage
 {
     public static string PathFor(string wav) => Path.ChangeExtension(Path.GetFullPath(wav), ".spectrogram.png");
 
+    /// <summary>Refuses, before anything runs, to replace an existing PNG beside one of <paramref name="wavs"/> unless <paramref name="force"/>.</summary>
+    public static void RefuseExisting(IEnumerable<string> wavs, bool force)
+    {
+        foreach (var png in wavs.Select(PathFor))
+            if (!force && File.Exists(png)) throw new ArgumentException($"--spectrogram: {png} exists and is not overwritten; pass --force to replace it.");
+    }
+
+    /// <summary>Draws each WAV's spectrogram beside it (<see cref="PathFor"/>) and says where.</summary>
+    public static void WriteBeside(IEnumerable<string> wavs)
+    {
+        foreach (var wav in wavs)
+        {
+            Write(wav, PathFor(wav));
+            Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[grey]spectrogram:[/] {PathFor(wav)}");
+        }
+    }
+
     /// <summary>Draws the spectrogram of <paramref name="wav"/> into <paramref name="png"/> (replaced atomically).</summary>
     public static void Write(string wav, string png)
     {

@@ -81,8 +81,11 @@ public sealed class StreamingHost : IDisposable
     public bool Finished => finished;
 
     /// <summary>Latency from a block leaving the chain to its sound, in samples: the ring when full, the device's buffer (what it reports, or the target before it has played), and the effects' own.</summary>
-    public long LatencySamples => output is null ? chain.LatencySamples
-        : settings.BufferSamples + Math.Max(output.LatencySamples, output.TargetLatencySamples) + chain.LatencySamples;
+    public long LatencySamples => LatencyFor(output?.LatencySamples ?? 0);
+
+    /// <summary><see cref="LatencySamples"/> with the device's part taken from a figure it reported earlier (the largest seen while playing, say).</summary>
+    public long LatencyFor(long deviceReportedSamples) => output is null ? chain.LatencySamples
+        : settings.BufferSamples + Math.Max(deviceReportedSamples, output.TargetLatencySamples) + chain.LatencySamples;
 
     /// <summary>Fills the pre-buffer (measuring the chain's speed), then starts the device thread. Returns when audio starts.</summary>
     /// <param name="totalSamples">Samples to play; long.MaxValue until <see cref="Stop"/>.</param>

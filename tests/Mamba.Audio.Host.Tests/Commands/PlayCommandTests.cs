@@ -18,18 +18,8 @@ public class PlayCommandTests : IDisposable
         int seed = TestSeed.Fresh();
         using var pulse = new PulseServer();
         // 0.5 s of silence (the server's start-up eats the beginning), 1 s of seeded noise, 0.5 s of silence.
-        var random = new Random(seed);
-        var signal = new short[16000];
-        for (int i = 0; i < signal.Length; i++) signal[i] = (short)random.Next(-20000, 20000);
-        var wav = folder.File("signal.wav");
-        using (var writer = new WaveFileWriter(wav, new WaveFormat(16000, 16, 1)))
-        {
-            writer.Write(new byte[16000], 0, 16000);
-            var bytes = new byte[signal.Length * 2];
-            for (int i = 0; i < signal.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), signal[i]);
-            writer.Write(bytes, 0, bytes.Length);
-            writer.Write(new byte[16000], 0, 16000);
-        }
+        var signal = Noise(16000, seed);
+        var wav = WriteSignal("signal.wav", signal, tailSilence: true);
         var raw = folder.File("monitor.raw");
         using var recorder = pulse.RecordMonitor(raw);
         Thread.Sleep(500);
@@ -73,17 +63,8 @@ public class PlayCommandTests : IDisposable
     {
         int seed = TestSeed.Fresh();
         using var pulse = new PulseServer();
-        var random = new Random(seed);
-        var signal = new short[8000];
-        for (int i = 0; i < signal.Length; i++) signal[i] = (short)random.Next(-20000, 20000);
-        var wav = folder.File("fed.wav");
-        using (var writer = new WaveFileWriter(wav, new WaveFormat(16000, 16, 1)))
-        {
-            writer.Write(new byte[16000], 0, 16000);   // a lead-in of silence: a stream's first samples may be lost as it starts
-            var bytes = new byte[signal.Length * 2];
-            for (int i = 0; i < signal.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), signal[i]);
-            writer.Write(bytes, 0, bytes.Length);
-        }
+        var signal = Noise(8000, seed);
+        var wav = WriteSignal("fed.wav", signal, tailSilence: false);
         var captured = folder.File("captured.wav");
         var info = new System.Diagnostics.ProcessStartInfo(HostRun.Command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string source = backend == "alsa-capture" ? $"alsa-capture device=pulse:{pulse.Sink}.monitor" : $"capture server={pulse.Server} device={pulse.Sink}.monitor";
@@ -158,6 +139,25 @@ public class PlayCommandTests : IDisposable
         Assert.Contains("set gain: db=-20", output);
         Assert.Contains("not changed: tone: hz 99999: must be in 1..20000 Hz", output);
         Assert.Contains("2 gain: db=-20", output);
+    }
+
+    private static short[] Noise(int samples, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, samples).Select(_ => (short)random.Next(-20000, 20000))];
+    }
+
+    /// <summary>A 16 kHz 16-bit file: 0.5 s of silence (a stream's first samples may be lost as it starts), the signal, and optionally 0.5 s more of silence.</summary>
+    private string WriteSignal(string name, short[] signal, bool tailSilence)
+    {
+        var wav = folder.File(name);
+        using var writer = new WaveFileWriter(wav, new WaveFormat(16000, 16, 1));
+        writer.Write(new byte[16000], 0, 16000);
+        var bytes = new byte[signal.Length * 2];
+        for (int i = 0; i < signal.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(2 * i), signal[i]);
+        writer.Write(bytes, 0, bytes.Length);
+        if (tailSilence) writer.Write(new byte[16000], 0, 16000);
+        return wav;
     }
 
     public void Dispose() => folder.Dispose();

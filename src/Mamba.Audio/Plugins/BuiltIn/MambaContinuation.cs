@@ -1,7 +1,3 @@
-using Mamba.Core.Checkpoints;
-using Mamba.Core.Engines.Cpu;
-using Mamba.Core.Sampling;
-
 namespace Mamba.Audio.Plugins.BuiltIn;
 
 /// <summary>
@@ -21,10 +17,7 @@ public sealed class MambaContinuation : Effect
         new PluginParameter("threshold_db", -120, 0, -60, "dB", Description: "below this level the input counts as silent"),
         new PluginParameter("silence_ms", 10, 10000, 300, "ms", Description: "silence that starts a continuation")];
 
-    private readonly CpuStepEngine engine;
-    private readonly int slot;
-    private readonly ulong seed;
-    private readonly LiveSampling sampling;
+    private readonly MambaStream stream;
     private readonly double promptSeconds;
     private float[] heard = [];          // ring of the last prompt samples heard
     private long heardCount;             // samples ever written to the ring
@@ -37,17 +30,12 @@ public sealed class MambaContinuation : Effect
     public MambaContinuation(string checkpoint, ulong seed, double promptSeconds, int threads = 1) : base("continue", Declared)
     {
         if (!(promptSeconds > 0 && promptSeconds <= 600)) throw new ArgumentException($"continue prompt_seconds={promptSeconds}: must be in (0, 600].");
-        var loaded = MambaCheckpoint.Load(checkpoint);
-        SampleRate = loaded.SampleRate;
-        this.seed = seed;
         this.promptSeconds = promptSeconds;
-        engine = new CpuStepEngine(new CpuWeights(loaded), 1, new CpuEngineOptions(threads));
-        slot = engine.Open(new SamplingSettings(1, 1, seed));
-        sampling = new LiveSampling(engine, slot, seed);
+        stream = new MambaStream(checkpoint, seed, threads);
     }
 
     /// <summary>The model's rate: a chain with it runs at this rate.</summary>
-    public int SampleRate { get; }
+    public int SampleRate => stream.SampleRate;
 
     /// <summary>Samples into the stream at which the model last started to continue; -1 before it has.</summary>
     public long ContinuedAt { get; private set; } = -1;
@@ -89,10 +77,8 @@ public sealed class MambaContinuation : Effect
         }
         if (generating)
         {
-            sampling.Apply(Value(0), Value(1));
-            var next = classes.AsSpan(0, block.Length);
-            engine.Generate(block.Length, next);
-            MuLaw.Decode(next, block);
+            stream.SetSampling(Value(0), Value(1));
+            stream.Generate(block, classes);
         }
         position += block.Length;
     }
@@ -104,11 +90,11 @@ public sealed class MambaContinuation : Effect
         int length = (int)(end - start);
         for (int i = 0; i < length; i++) promptFloats[i] = heard[(int)((start + i) % heard.Length)];
         MuLaw.Encode(promptFloats.AsSpan(0, length), prompt.AsSpan(0, length));
-        engine.Prime(slot, prompt.AsSpan(0, length));
+        stream.Prime(prompt.AsSpan(0, length));
         generating = true;
         ContinuedAt = position;
         lastSound = -1;
     }
 
-    public override void Dispose() => engine.Dispose();
+    public override void Dispose() => stream.Dispose();
 }

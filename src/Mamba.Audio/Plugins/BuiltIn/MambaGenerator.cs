@@ -1,7 +1,3 @@
-using Mamba.Core.Checkpoints;
-using Mamba.Core.Engines.Cpu;
-using Mamba.Core.Sampling;
-
 namespace Mamba.Audio.Plugins.BuiltIn;
 
 /// <summary>
@@ -13,10 +9,7 @@ namespace Mamba.Audio.Plugins.BuiltIn;
 /// </summary>
 public sealed class MambaGenerator : Generator
 {
-    private readonly CpuStepEngine engine;
-    private readonly int slot;
-    private readonly ulong seed;
-    private readonly LiveSampling sampling;
+    private readonly MambaStream stream;
     private byte[] classes = [];
 
     public static readonly IReadOnlyList<PluginParameter> Declared = [
@@ -25,35 +18,28 @@ public sealed class MambaGenerator : Generator
 
     public MambaGenerator(string checkpoint, ulong seed, int threads = 1) : base("mamba", Declared)
     {
-        var loaded = MambaCheckpoint.Load(checkpoint);
-        SampleRate = loaded.SampleRate;
+        stream = new MambaStream(checkpoint, seed, threads);
         Checkpoint = checkpoint;
-        this.seed = seed;
-        engine = new CpuStepEngine(new CpuWeights(loaded), 1, new CpuEngineOptions(threads));
-        slot = engine.Open(new SamplingSettings(1, 1, seed));
-        sampling = new LiveSampling(engine, slot, seed);
     }
 
     public string Checkpoint { get; }
 
     /// <summary>The rate the model was trained at: a chain with this generator runs at it.</summary>
-    public int SampleRate { get; }
+    public int SampleRate => stream.SampleRate;
 
     protected override void OnPrepare(StreamFormat format)
     {
         if (format.SampleRate != SampleRate)
             throw new ArgumentException($"mamba checkpoint={Checkpoint}: the model generates at {SampleRate} Hz; the chain runs at {format.SampleRate} Hz.");
         classes = new byte[format.MaxBlock];
-        sampling.Apply(Value(0), Value(1));
+        stream.SetSampling(Value(0), Value(1));
     }
 
     public override void Generate(Span<float> output)
     {
-        sampling.Apply(Value(0), Value(1));
-        var block = classes.AsSpan(0, output.Length);
-        engine.Generate(output.Length, block);
-        MuLaw.Decode(block, output);
+        stream.SetSampling(Value(0), Value(1));
+        stream.Generate(output, classes);
     }
 
-    public override void Dispose() => engine.Dispose();
+    public override void Dispose() => stream.Dispose();
 }
