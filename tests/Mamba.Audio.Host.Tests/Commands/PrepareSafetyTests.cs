@@ -15,8 +15,6 @@ public class PrepareSafetyTests : IDisposable
     private string Input => folder.File("in");
     private string Output => folder.File("corpus");
 
-    public PrepareSafetyTests() => File.SetUnixFileMode(folder.Path, (UnixFileMode)0x1FF);   // open to the unprivileged runs
-
     [Fact]
     public void EmptyFolder_IsAnError_AndNoCorpusIsWritten()
     {
@@ -79,7 +77,6 @@ public class PrepareSafetyTests : IDisposable
         var secret = ToneFiles.Write(Path.Combine(Input, "secret.wav"), 16000, 0.2);
         var locked = Path.Combine(Input, "locked");
         ToneFiles.Write(Path.Combine(locked, "inside.wav"), 16000, 0.2);
-        foreach (var d in new[] { Input }) File.SetUnixFileMode(d, (UnixFileMode)0x1FF);
         File.SetUnixFileMode(secret, UnixFileMode.None);
         File.SetUnixFileMode(locked, UnixFileMode.None);
 

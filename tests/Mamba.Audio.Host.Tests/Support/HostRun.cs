@@ -17,26 +17,15 @@ public static class HostRun
         Start([.. Command, .. arguments], timeoutSeconds, environment);
 
     /// <summary>
-    /// Runs as a user without privileges, so that file permissions apply (root reads and writes
-    /// everything): under the root account through setpriv as nobody (65534), else as this user.
-    /// The folders it touches must be open to that user.
+    /// Runs so that file permissions apply (root reads and writes everything): under the root
+    /// account through setpriv with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped from the
+    /// bounding set, so the child is still root and reaches the test binaries wherever the clone
+    /// lies (a private mktemp folder included), but a file or folder of mode 000 is closed to it;
+    /// else as this user.
     /// </summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public static Result RunUnprivileged(params string[] arguments)
-    {
-        if (Environment.UserName != "root") return Run(arguments);
-        var home = Directory.CreateTempSubdirectory("mamba-nobody-").FullName;
-        File.SetUnixFileMode(home, (UnixFileMode)0x1FF);
-        try
-        {
-            return Start(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", .. Command, .. arguments], 300,
-                new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home });
-        }
-        finally
-        {
-            Directory.Delete(home, recursive: true);
-        }
-    }
+    public static Result RunUnprivileged(params string[] arguments) =>
+        Environment.UserName != "root" ? Run(arguments)
+            : Start(["setpriv", "--bounding-set", "-dac_override,-dac_read_search", .. Command, .. arguments], 300, null);
 
     /// <summary>Runs a bash script; $MAMBA_AUDIO in it starts mamba-audio.</summary>
     public static Result Shell(string script, int timeoutSeconds = 300) =>
