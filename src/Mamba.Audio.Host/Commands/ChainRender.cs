@@ -24,7 +24,7 @@ public static class ChainRender
         using var chain = Chain.Build(text, ChainCatalog.Create(pluginsFolder), new ChainContext(force));
         if (chain.Sinks.OfType<SoundCardSink>().FirstOrDefault() is { } card)
             throw new ArgumentException($"render --chain: '{card.Name}' is a sound card; render runs offline. Use play for a sound card.");
-        if (chain.Generator is CaptureGenerator) throw new ArgumentException("render --chain: 'capture' records in real time; use play.");
+        if (chain.Source is CaptureGenerator) throw new ArgumentException("render --chain: 'capture' records in real time; use play.");
         int rate = chain.SampleRate;
         chain.Prepare(new StreamFormat(rate, BlockSamples));
         var wavs = chain.Sinks.OfType<WavFileSink>().Select(w => w.Path).ToList();

@@ -81,10 +81,10 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         // Without a sound-card sink a capture paces the chain itself; any other generator is paced by a real-time clock.
         using AudioOutput? output = cards.Count == 1
             ? cards[0].Open(rate, block, Samples(settings.DeviceMs, rate, block))
-            : chain.Generator is CaptureGenerator ? null : new ClockOutput(rate);
+            : chain.Source is CaptureGenerator ? null : new ClockOutput(rate);
         AnsiConsole.MarkupLineInterpolated($"[grey]chain:[/] {string.Join(" | ", chain.Plugins.Select(p => p.Name))} at {rate} Hz, blocks of {block} samples ({1000.0 * block / rate:0.#} ms)");
         AnsiConsole.MarkupLineInterpolated($"[grey]output:[/] {output?.Description ?? "none: the sinks record what the capture delivers"}");
-        if (chain.Generator is CaptureGenerator capture) AnsiConsole.MarkupLineInterpolated($"[grey]input:[/] {capture.Description}");
+        if (chain.Source is CaptureGenerator capture) AnsiConsole.MarkupLineInterpolated($"[grey]input:[/] {capture.Description}");
 
         long total = settings.Seconds > 0 ? (long)Math.Round(settings.Seconds * rate) : long.MaxValue;
         using var host = new StreamingHost(chain, output, stream);
@@ -135,7 +135,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         table.AddRow("longest block in the chain", $"{host.LongestBlock.TotalMilliseconds:F2} ms (a block lasts {1000.0 * block / rate:0.##} ms)");
         table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");
         if (output is AlsaOutput alsa) table.AddRow("device underruns (ALSA xruns, recovered)", $"{alsa.DeviceUnderruns}");
-        if (chain.Generator is CaptureGenerator { Backend: SoundCardBackend.Alsa } alsaCapture) table.AddRow("capture overruns (ALSA, recovered)", $"{alsaCapture.Overruns}");
+        if (chain.Source is CaptureGenerator { Backend: SoundCardBackend.Alsa } alsaCapture) table.AddRow("capture overruns (ALSA, recovered)", $"{alsaCapture.Overruns}");
         table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
         AnsiConsole.Write(table);
         if (settings.Json is { } json)

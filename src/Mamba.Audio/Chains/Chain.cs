@@ -19,14 +19,26 @@ public sealed class Chain : IDisposable
         Sinks = sinks;
     }
 
+    /// <summary>What each block starts from: the chain's generator, or a <see cref="ResampledSource"/> holding it and the stages before a rate change.</summary>
     public Generator Generator { get; }
+
+    /// <summary>The effects after the last rate change (all of them when there is none).</summary>
     public IReadOnlyList<Effect> Effects { get; }
     public IReadOnlyList<Sink> Sinks { get; }
-    public IEnumerable<AudioPlugin> Plugins => Effects.Cast<AudioPlugin>().Prepend(Generator).Concat(Sinks);
+
+    /// <summary>The chain's first stage: the generator as written (a model, a file, a sound card's input).</summary>
+    public Generator Source => Generator is ResampledSource resampled ? (Generator)Expand(resampled).First() : Generator;
+
+    /// <summary>Every stage as written, in order (what live control numbers and names).</summary>
+    public IEnumerable<AudioPlugin> Plugins => (Generator is ResampledSource resampled ? Expand(resampled) : [Generator]).Concat(Effects).Concat(Sinks);
+
+    private static IEnumerable<AudioPlugin> Expand(ResampledSource source) =>
+        source.Upstream.SelectMany(p => p is ResampledSource inner ? Expand(inner) : [p]).Append(source.Stage);
+
     public StreamFormat? Format { get; private set; }
 
-    /// <summary>Samples of delay the effects add, summed.</summary>
-    public int LatencySamples => Effects.Sum(e => e.LatencySamples);
+    /// <summary>Samples of delay the stages add (effects, and a resampler's filter), at the chain's rate.</summary>
+    public int LatencySamples => Generator.LatencySamples + Effects.Sum(e => e.LatencySamples);
 
     /// <summary>The rate the chain was built for: the generator's own (a model's training rate), else the context's.</summary>
     public int SampleRate { get; private init; }
@@ -37,17 +49,31 @@ public sealed class Chain : IDisposable
         var made = new List<AudioPlugin>();
         try
         {
-            T Make<T>(StageText stage, string kind) where T : AudioPlugin
+            AudioPlugin Create(StageText stage)
             {
-                var entry = catalog.Find(stage.Name);
-                var plugin = entry.Create(new StageSettings(stage), context);
+                var plugin = catalog.Find(stage.Name).Create(new StageSettings(stage), context);
                 made.Add(plugin);
-                return plugin as T ?? throw new ArgumentException($"--chain: '{stage.Name}' is a {entry.Kind}; it cannot stand where a {kind} goes.");
+                return plugin;
             }
+            T As<T>(AudioPlugin plugin, StageText stage, string kind) where T : AudioPlugin => plugin as T
+                ?? throw new ArgumentException($"--chain: '{stage.Name}' is a {catalog.Find(stage.Name).Kind}; it cannot stand where a {kind} goes.");
+            T Make<T>(StageText stage, string kind) where T : AudioPlugin => As<T>(Create(stage), stage, kind);
             var generator = Make<Generator>(text.Generator, "generator");
             // The rest is made for the generator's rate: some plugins' ranges depend on it (a LADSPA cutoff of 0.45 x rate).
             if (generator is MambaGenerator mamba) context = context with { SampleRate = mamba.SampleRate };
-            var effects = text.Effects.Select(e => Make<Effect>(e, "effect")).ToList();
+            var effects = new List<Effect>();
+            foreach (var stage in text.Effects)
+            {
+                var plugin = Create(stage);
+                if (plugin is Resample resample)
+                {
+                    // What came before runs at its rate, read through the resampler; what follows is made for the new rate.
+                    generator = new ResampledSource(generator, effects, context.SampleRate, resample);
+                    effects = [];
+                    context = context with { SampleRate = resample.Rate };
+                }
+                else effects.Add(As<Effect>(plugin, stage, "effect"));
+            }
             var sinks = text.Sinks.Select(s => Make<Sink>(s, "sink")).ToList();
             return new Chain(generator, effects, sinks) { SampleRate = context.SampleRate };
         }
@@ -62,7 +88,8 @@ public sealed class Chain : IDisposable
     public void Prepare(StreamFormat format)
     {
         Format = format.Validate();
-        foreach (var plugin in Plugins) plugin.Prepare(format);
+        // A ResampledSource prepares the stages before a rate change at their own rate.
+        foreach (var plugin in Effects.Cast<AudioPlugin>().Prepend(Generator).Concat(Sinks)) plugin.Prepare(format);
     }
 
     /// <summary>One block through the chain: generated into <paramref name="block"/>, processed, written to every sink. Allocates nothing.</summary>

@@ -83,6 +83,8 @@ public sealed class PluginCatalog
         catalog.Add("flanger", "effect", "NWaves flanger", [], ModulationEffect.FlangerParameters, (s, _) => s.Apply(ModulationEffect.Flanger(), []));
         catalog.Add("reverb", "effect", "Freeverb-style reverberation", [], ReverbEffect.Declared, (s, _) => s.Apply(new ReverbEffect(), []));
         catalog.Add("limiter", "effect", "peak limiter", [], LimiterEffect.Declared, (s, _) => s.Apply(new LimiterEffect(), []));
+        catalog.Add("resample", "rate change", "changes the chain's rate: what comes before runs at its rate, what follows at rate= (256-tap windowed sinc)",
+            ["rate"], [], (s, _) => s.Apply(new Resample(s.Int("rate", 48000, 1000, 384000)), ["rate"]));
         catalog.Add("wav", "sink", "16-bit WAV file (refuses an existing file without --force)", ["path"], [],
             (s, c) => s.Apply(new WavFileSink(s.Text("path"), c.ReplaceFiles), ["path"]));
         catalog.Add("null", "sink", "discards the audio (for timing a chain)", [], [], (s, _) => s.Apply(new NullSink(), []));
@@ -92,6 +94,8 @@ public sealed class PluginCatalog
                 var descriptor = Plugins.Ladspa.LadspaLibrary.Find(s.Text("file"), s.Text("label"));
                 return s.Apply(new Plugins.Ladspa.LadspaEffect(descriptor, c.SampleRate), ["file", "label"]);
             });
+        catalog.Add("lv2", "effect", "an LV2 plugin installed on the system, through liblilv (`mamba-audio plugins --lv2` lists them); its control ports are its parameters, by symbol",
+            ["uri"], [], (s, c) => s.Apply(new Plugins.Lv2.Lv2Effect(Plugins.Lv2.Lv2World.Find(s.Text("uri")), c.SampleRate), ["uri"]));
         return catalog;
     }
 }

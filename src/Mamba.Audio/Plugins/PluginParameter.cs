@@ -39,5 +39,8 @@ public sealed record PluginParameter(string Name, float Min, float Max, float De
     /// <summary>"cutoff 20..20000 Hz (default 1000)" for listings.</summary>
     public override string ToString() => Choices is not null
         ? $"{Name}: {string.Join(" | ", Choices)} (default {Choices[(int)Default]})"
-        : $"{Name}: {Min}..{Max}{(Unit.Length > 0 ? " " + Unit : "")} (default {Default}){(Smoothed ? ", smoothed" : "")}";
+        : $"{Name}: {Shown(Min)}..{Shown(Max)}{(Unit.Length > 0 ? " " + Unit : "")} (default {Shown(Default)}){(Smoothed ? ", smoothed" : "")}";
+
+    /// <summary>Six significant digits: a bound scaled by the rate reads 1.6, not 1.5999999.</summary>
+    private static string Shown(float value) => value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
 }
