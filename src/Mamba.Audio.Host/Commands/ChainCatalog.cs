@@ -21,6 +21,10 @@ public static class ChainCatalog
             s.Apply(new CaptureGenerator(SoundCardBackend.PulseAudio, s.Optional("server"), s.Optional("device")), ["server", "device"]));
         catalog.Add("alsa-capture", "generator", "the sound card's input through ALSA: device=default, plughw:0, pulse:SOURCE", ["device"], [], (s, _) =>
             s.Apply(new CaptureGenerator(SoundCardBackend.Alsa, null, s.Optional("device")), ["device"]));
+        catalog.Add("wasapi", "sink", "the sound card through WASAPI, shared mode (Windows; play's default sink there): device=ID or part of its name (`mamba-audio devices`)", ["device"], [], (s, _) =>
+            s.Apply(new SoundCardSink(SoundCardBackend.Wasapi, null, s.Optional("device")), ["device"]));
+        catalog.Add("wasapi-capture", "generator", "the sound card's input through WASAPI, shared mode (Windows): device=ID or part of its name", ["device"], [], (s, _) =>
+            s.Apply(new CaptureGenerator(SoundCardBackend.Wasapi, null, s.Optional("device")), ["device"]));
         if (pluginsFolder is not null)
             foreach (var problem in PluginAssemblies.Load(pluginsFolder, catalog))
                 AnsiConsole.MarkupLineInterpolated($"[yellow]plugin skipped:[/] {problem}");

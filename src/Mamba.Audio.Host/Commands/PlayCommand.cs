@@ -64,7 +64,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
     {
         // build and prepare everything before audio starts: a model loads here, never on the audio path
         var text = ChainSyntax.Parse(settings.Chain);
-        if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText("pulse", new Dictionary<string, string>())] };
+        if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText(SoundCardSink.DefaultName, new Dictionary<string, string>())] };
         using var chain = Chain.Build(text, ChainCatalog.Create(settings.Plugins), new ChainContext(settings.Force, settings.Rate));
         var cards = chain.Sinks.OfType<SoundCardSink>().ToList();
         var recordings = chain.Sinks.OfType<Mamba.Audio.Plugins.BuiltIn.WavFileSink>().Select(w => w.Path).ToList();
@@ -136,6 +136,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");
         if (output is AlsaOutput alsa) table.AddRow("device underruns (ALSA xruns, recovered)", $"{alsa.DeviceUnderruns}");
         if (chain.Source is CaptureGenerator { Backend: SoundCardBackend.Alsa } alsaCapture) table.AddRow("capture overruns (ALSA, recovered)", $"{alsaCapture.Overruns}");
+        if (chain.Source is CaptureGenerator { Backend: SoundCardBackend.Wasapi } wasapiCapture) table.AddRow("capture discontinuities (WASAPI packets)", $"{wasapiCapture.Overruns}");
         table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
         AnsiConsole.Write(table);
         if (settings.Json is { } json)

@@ -41,7 +41,7 @@ public static class ChainSyntax
     }
 
     /// <summary>Names that end a chain (a last stage of these is the sink list, not an effect).</summary>
-    public static readonly IReadOnlySet<string> SinkNames = new HashSet<string>(StringComparer.Ordinal) { "pulse", "alsa", "wav", "null" };
+    public static readonly IReadOnlySet<string> SinkNames = new HashSet<string>(StringComparer.Ordinal) { "pulse", "alsa", "wasapi", "wav", "null" };
 
     private static string FirstWord(string stage) => Tokens(stage).FirstOrDefault() ?? "";
 

@@ -98,16 +98,27 @@ public class PlayCommandTests : IDisposable
     }
 
     [Fact]
-    public void Devices_SaysWhetherAServerAnswers_AndListsAlsasDevices()
+    public void Devices_ListsTheServersSinksAndSourcesByName_AndAlsasDevices()
     {
-        using var pulse = new PulseServer();
+        using var pulse = new PulseServer(sink: "mamba_listed");
         var up = HostRun.Run(["devices"], 60, new Dictionary<string, string> { ["PULSE_SERVER"] = pulse.Server });
         Assert.Equal(0, up.ExitCode);
         Assert.Contains("a server answers", up.Output);
+        Assert.Matches(@"mamba_listed\s+│ output\s+│ Null Output\s+│ yes", up.Output);
+        Assert.Matches(@"mamba_listed\.monitor\s+│ input", up.Output);
         Assert.Contains("pulse", up.Output);   // libasound2-plugins' ALSA device
-        var down = HostRun.Run(["devices"], 60, new Dictionary<string, string> { ["PULSE_SERVER"] = $"unix:{folder.File("none")}" });
+        var down = HostRun.Run(["devices", "--server", $"unix:{folder.File("none")}"], 60);
         Assert.Equal(0, down.ExitCode);
-        Assert.Contains("PulseAudio: cannot open the default sink", down.Output);
+        Assert.Contains("PulseAudio: no server answers at unix:", down.Output);
+        Assert.Contains("ALSA device", down.Output);
+    }
+
+    [Fact]
+    public void Wasapi_OffWindows_IsAClearError()
+    {
+        var result = HostRun.Run("play", "--chain", "tone | wasapi", "--seconds", "1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("WASAPI is Windows' audio API and this is not Windows: use pulse or alsa", result.Output);
     }
 
     [Fact]
