@@ -75,7 +75,7 @@ public sealed class Pcm16WavWriter : IDisposable
     /// The inverse of how a 16-bit file is read (x / 32768), so a file played through a chain comes
     /// out bit for bit (scaling by 32767 moved every other sample by one step).
     /// </summary>
-    internal static short ToPcm16(float sample) =>
+    public static short ToPcm16(float sample) =>
         float.IsNaN(sample) ? (short)0 : (short)Math.Clamp(MathF.Round(sample * 32768f), -32768f, 32767f);
 
     /// <summary>The canonical 44-byte header of a mono 16-bit PCM file holding <paramref name="dataBytes"/>.</summary>

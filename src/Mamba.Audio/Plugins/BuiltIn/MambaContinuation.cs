@@ -83,6 +83,13 @@ public sealed class MambaContinuation : Effect
         position += block.Length;
     }
 
+    /// <summary>Forgets what it heard and starts listening again, its stream reseeded with <paramref name="seed"/>. Allocates nothing.</summary>
+    public void Restart(ulong seed)
+    {
+        stream.Restart(seed);
+        (heardCount, lastSound, generating, position, ContinuedAt) = (0, -1, false, 0, -1);
+    }
+
     /// <summary>Primes the model with what was heard up to the last sound (at most prompt_seconds) and starts generating.</summary>
     private void StartContinuing()
     {

@@ -35,6 +35,9 @@ public sealed class MambaGenerator : Generator
         stream.SetSampling(Value(0), Value(1));
     }
 
+    /// <summary>Starts again as if made with <paramref name="seed"/>: what follows is render's take for that seed. Allocates nothing.</summary>
+    public void Restart(ulong seed) => stream.Restart(seed);
+
     public override void Generate(Span<float> output)
     {
         stream.SetSampling(Value(0), Value(1));

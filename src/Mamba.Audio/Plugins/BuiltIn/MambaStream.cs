@@ -13,7 +13,7 @@ internal sealed class MambaStream : IDisposable
 {
     private readonly CpuStepEngine engine;
     private readonly int slot;
-    private readonly ulong seed;
+    private ulong seed;
     private float temperature = 1, topP = 1;
 
     public MambaStream(string checkpoint, ulong seed, int threads)
@@ -33,6 +33,15 @@ internal sealed class MambaStream : IDisposable
         if (newTemperature == temperature && newTopP == topP) return;
         engine.SetSampling(slot, new SamplingSettings(newTemperature, newTopP, seed), reseed: false);
         (temperature, topP) = (newTemperature, newTopP);
+    }
+
+    /// <summary>Starts the stream again as if just opened with <paramref name="newSeed"/> (zeroed state, the RNG reseeded); allocates nothing.</summary>
+    public void Restart(ulong newSeed)
+    {
+        Span<byte> silence = stackalloc byte[1] { MuLaw.Silence };
+        engine.Prime(slot, silence);
+        seed = newSeed;
+        engine.SetSampling(slot, new SamplingSettings(temperature, topP, seed), reseed: true);
     }
 
     /// <summary>Restarts the stream from a prompt (step priming, as render --prompt on the CPU engine).</summary>
