@@ -19,7 +19,7 @@ public static class ChainRender
 
     public static int Run(string chainText, double seconds, bool force, bool spectrogram, string? pluginsFolder, CancellationToken cancel)
     {
-        var text = ChainSyntax.Parse(chainText);
+        var text = ChainFile.Parse(chainText);
         if (text.Sinks.Count == 0) throw new ArgumentException("render --chain: the chain needs a sink to render into, e.g. \"... | wav path=out.wav\".");
         using var chain = Chain.Build(text, ChainCatalog.Create(pluginsFolder), new ChainContext(force));
         if (chain.Sinks.OfType<SoundCardSink>().FirstOrDefault() is { } card)

@@ -14,7 +14,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandOption("--chain <CHAIN>")][Description("generator | effect | ... | sink + sink, e.g. \"mamba checkpoint=samples/models/digits-small | lowpass hz=3000 | pulse + wav path=take.wav\" (README, 'Chains'; `mamba-audio plugins` lists the plugins). Without a sink stage, the sound card.")]
+        [CommandOption("--chain <CHAIN>")][Description("generator | effect | ... | sink + sink, e.g. \"mamba checkpoint=samples/models/digits-small | lowpass hz=3000 | pulse + wav path=take.wav\" (README, 'Chains'; `mamba-audio plugins` lists the plugins). Without a sink stage, the sound card. A value ending in .json names a JSON chain file instead.")]
         public string Chain { get; init; } = "";
 
         [CommandOption("--seconds <S>")][Description("How long to play (default 0: until Ctrl-C or the end of a file).")]
@@ -63,7 +63,7 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         // build and prepare everything before audio starts: a model loads here, never on the audio path
-        var text = ChainSyntax.Parse(settings.Chain);
+        var text = ChainFile.Parse(settings.Chain);
         if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText(SoundCardSink.DefaultName, new Dictionary<string, string>())] };
         using var chain = Chain.Build(text, ChainCatalog.Create(settings.Plugins), new ChainContext(settings.Force, settings.Rate));
         var cards = chain.Sinks.OfType<SoundCardSink>().ToList();

@@ -24,7 +24,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--out <FILE>")][Description("WAV file to write (NAME.wav, with the report NAME.json beside it); with --takes N, NAME-take1.wav .. NAME-takeN.wav. Takes render as *.partial.wav and are renamed when done; existing files are never replaced without --force.")]
         public string Out { get; init; } = "";
 
-        [CommandOption("--chain <CHAIN>")][Description("Render a chain offline instead: generator | effects | wav sinks, by the plugins and code play runs live, as fast as they go (README, 'Chains'); --seconds sets the length. The chain names the model and the files: no --checkpoint or --out then.")]
+        [CommandOption("--chain <CHAIN>")][Description("Render a chain offline instead: generator | effects | wav sinks, by the plugins and code play runs live, as fast as they go (README, 'Chains'); --seconds sets the length. The chain names the model and the files: no --checkpoint or --out then. A value ending in .json names a JSON chain file.")]
         public string? Chain { get; init; }
 
         [CommandOption("--plugins <DIR>")][Description("With --chain: a folder of managed plugin assemblies to load as well.")]

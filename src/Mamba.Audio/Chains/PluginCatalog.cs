@@ -65,9 +65,17 @@ public sealed class PluginCatalog
     public static PluginCatalog BuiltIn()
     {
         var catalog = new PluginCatalog();
-        catalog.Add("mamba", "generator", "a Mamba checkpoint on the CPU engine (no libtorch); the chain runs at the model's rate",
-            ["checkpoint", "seed", "threads"], MambaGenerator.Declared,
-            (s, _) => s.Apply(new MambaGenerator(s.Text("checkpoint"), s.UInt64("seed", 1), s.Int("threads", 1, 1, 256)), ["checkpoint", "seed", "threads"]));
+        catalog.Add("mamba", "generator", "a Mamba checkpoint on the CPU engine (no libtorch); the chain runs at the model's rate; prompt=FILE continues the file's last prompt_seconds (default 4)",
+            ["checkpoint", "seed", "threads", "engine", "prompt", "prompt_seconds"], MambaGenerator.Declared,
+            (s, _) =>
+            {
+                if (s.Optional("engine") is { } engine && engine != "cpu")
+                    throw new ArgumentException($"--chain: 'mamba' engine={engine}: a chain runs on the CPU engine of Mamba.Core (engine=cpu), without libtorch; `render --engine torch` runs the torch engine offline.");
+                double promptSeconds = s.Double("prompt_seconds", 4);
+                if (!(promptSeconds > 0 && promptSeconds <= 600)) throw new ArgumentException($"--chain: 'mamba' prompt_seconds={promptSeconds}: must be in (0, 600].");
+                return s.Apply(new MambaGenerator(s.Text("checkpoint"), s.UInt64("seed", 1), s.Int("threads", 1, 1, 256), s.Optional("prompt"), promptSeconds),
+                    ["checkpoint", "seed", "threads", "engine", "prompt", "prompt_seconds"]);
+            });
         catalog.Add("continue", "effect", "a Mamba checkpoint that listens: passes its input through and, when the input falls silent, continues it (as render --prompt does)",
             ["checkpoint", "seed", "threads", "prompt_seconds"], MambaContinuation.Declared,
             (s, _) => s.Apply(new MambaContinuation(s.Text("checkpoint"), s.UInt64("seed", 1), s.Double("prompt_seconds", 4), s.Int("threads", 1, 1, 256)),

@@ -5,7 +5,8 @@ namespace Mamba.Audio.Plugins.BuiltIn;
 /// checkpoint generating sample by sample on the CPU engine of Mamba.Core (no libtorch). The model
 /// loads when the plugin is made, before audio starts; temperature and top-p change live (the next
 /// block uses them, the random sequence goes on). The same checkpoint, seed and settings give the
-/// samples `render` gives.
+/// samples `render` gives; with prompt=FILE it first steps through the last prompt_seconds of the file
+/// and continues it, as `render --prompt FILE --prompt-seconds S` does on the CPU engine.
 /// </summary>
 public sealed class MambaGenerator : Generator
 {
@@ -16,11 +17,26 @@ public sealed class MambaGenerator : Generator
         new PluginParameter("temperature", 0, 2, 1, "", Description: "sampling temperature (0 = greedy)"),
         new PluginParameter("top_p", 0.01f, 1, 1, "", Description: "nucleus sampling mass")];
 
-    public MambaGenerator(string checkpoint, ulong seed, int threads = 1) : base("mamba", Declared)
+    /// <param name="prompt">A WAV file to continue (read and stepped through here, before audio starts), or null to start from silence.</param>
+    public MambaGenerator(string checkpoint, ulong seed, int threads = 1, string? prompt = null, double promptSeconds = 4) : base("mamba", Declared)
     {
         stream = new MambaStream(checkpoint, seed, threads);
         Checkpoint = checkpoint;
+        if (prompt is null) return;
+        try
+        {
+            Prompt = Generation.PromptAudio.ReadLast(prompt, promptSeconds, stream.SampleRate);
+            stream.Prime(Prompt.Classes);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The prompt it continues (classes and what was wrong with the file), or null.</summary>
+    public Generation.PromptClasses? Prompt { get; }
 
     public string Checkpoint { get; }
 
