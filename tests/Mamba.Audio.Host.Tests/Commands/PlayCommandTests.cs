@@ -24,8 +24,9 @@ public class PlayCommandTests : IDisposable
         using var recorder = pulse.RecordMonitor(raw);
         Thread.Sleep(500);
         string sink = backend == "alsa" ? $"alsa device=pulse:{pulse.Sink}" : $"pulse server={pulse.Server} device={pulse.Sink}";
-        // A 500 ms ring: on a loaded 2-core CI machine an underrun would put silence into what is compared.
-        var result = HostRun.Run(["play", "--chain", $"file path={wav} | {sink} + wav path={folder.File("live.wav")}", "--rate", "16000", "--buffer-ms", "500"], 120,
+        // A 500 ms ring and a 200 ms device buffer: on a loaded 2-core CI machine an underrun of either (the device thread
+        // descheduled longer than the 20 ms default buffer: ALSA's pulse device then ran dry once) puts silence into what is compared.
+        var result = HostRun.Run(["play", "--chain", $"file path={wav} | {sink} + wav path={folder.File("live.wav")}", "--rate", "16000", "--buffer-ms", "500", "--device-ms", "200"], 120,
             new Dictionary<string, string> { ["PULSE_SERVER"] = pulse.Server });
         Thread.Sleep(500);
         recorder.Kill();
@@ -34,6 +35,7 @@ public class PlayCommandTests : IDisposable
         Assert.Contains("underruns", result.Output);
         Assert.Contains(backend == "alsa" ? "output: ALSA, device pulse:" : "output: PulseAudio, sink", result.Output);
         Assert.Contains("0 blocks, 0 samples of silence", result.Output);   // else the comparison below would fail on silence, not on a wrong sample
+        if (backend == "alsa") Assert.Matches(@"device underruns \(ALSA xruns, recovered\)\s*│ 0\s", result.Output);
 
         var recorded = File.ReadAllBytes(raw);
         var samples = new short[recorded.Length / 2];
