@@ -13,6 +13,9 @@ public static class VoicePorts
 {
     public const int Input = 0, Output = 1, Temperature = 2, TopP = 3, Seed = 4, GainDb = 5, Mode = 6, Latency = 7;
 
+    /// <summary>LV2 only, after <see cref="All"/>: the atom input that carries patch:Set of the checkpoint parameter (LADSPA has no such port).</summary>
+    public const int Lv2Control = 8;
+
     /// <summary>What the input does: ignored, mixed under the model, or listened to and continued when it falls silent.</summary>
     public const int ModeIgnore = 0, ModeMix = 1, ModeContinue = 2;
 

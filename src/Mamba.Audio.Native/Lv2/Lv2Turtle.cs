@@ -18,7 +18,7 @@ public static class Lv2Turtle
 
     public static string Plugin()
     {
-        static string F(float v) => v.ToString("0.0######", CultureInfo.InvariantCulture);
+        static string F(float v) => ((double)v).ToString("0.0######", CultureInfo.InvariantCulture);
         var ports = new List<string>();
         foreach (var p in VoicePorts.All)
         {
@@ -35,14 +35,29 @@ public static class Lv2Turtle
             }
             ports.Add(text.Append(" ]").ToString());
         }
+        ports.Add($"[ a lv2:InputPort, atom:AtomPort ; atom:bufferType atom:Sequence ; atom:supports patch:Message ; lv2:designation lv2:control ; " +
+            $"lv2:portProperty lv2:connectionOptional ; lv2:index {VoicePorts.Lv2Control} ; lv2:symbol \"control\" ; lv2:name \"Control\" ]");
         return $$"""
             @prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+            @prefix atom: <http://lv2plug.in/ns/ext/atom#> .
+            @prefix patch: <http://lv2plug.in/ns/ext/patch#> .
+            @prefix state: <http://lv2plug.in/ns/ext/state#> .
+            @prefix urid: <http://lv2plug.in/ns/ext/urid#> .
             @prefix doap: <http://usefulinc.com/ns/doap#> .
             @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
             @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 
+            <{{Lv2Patch.Checkpoint}}>
+                a lv2:Parameter ;
+                rdfs:label "Checkpoint" ;
+                rdfs:comment "A checkpoint folder written by mamba-audio (config.json and model.safetensors)" ;
+                rdfs:range atom:Path .
+
             <{{Lv2Exports.Uri}}>
                 a lv2:Plugin, lv2:GeneratorPlugin ;
+                lv2:optionalFeature urid:map ;
+                lv2:extensionData state:interface ;
+                patch:writable <{{Lv2Patch.Checkpoint}}> ;
                 doap:name "Mamba.Audio generator" ;
                 doap:license <https://opensource.org/licenses/MIT> ;
                 lv2:optionalFeature lv2:hardRTCapable ;

@@ -163,5 +163,45 @@ public class NativePluginTests(ITestOutputHelper output) : IDisposable
         Assert.All(ReadPcm16(result), s => Assert.Equal(0, s));
     }
 
+    [Fact]
+    public void TheLv2CheckpointParameter_SwapsTheModelWhilePlaying_AndStateRestoresIt()
+    {
+        // A second checkpoint, with other weights: after the patch:Set its take for the seed must follow.
+        var other = Commands.RenderCommandTests.TinyCheckpoint(folder.File("other-model"), seed: 21);
+        var bundle = Path.Combine(NativePluginBuild.Lv2Folder, "mamba_audio.lv2");
+        var host = folder.File("lv2_patch_host");
+        var compiler = new[] { "/usr/bin/clang", "/usr/bin/cc" }.First(File.Exists);
+        var (built, buildOutput) = Run(compiler, ["-O1", "-o", host, Path.Combine(AppContext.BaseDirectory, "Native", "lv2_patch_host.c"), "-ldl"]);
+        Assert.True(built == 0, buildOutput);
+        string first = folder.File("first.f32"), second = folder.File("second.f32");
+        var (code, text) = Run(host, [bundle, other, first, second]);
+        output.WriteLine(text);
+        Assert.True(code == 0, text);
+        Assert.Contains($"saved status=0 key=https://mamba.audio/plugins/generator#checkpoint type=http://lv2plug.in/ns/ext/atom#Path value={other}", text);
+        Assert.Contains("restored status=0", text);
+
+        float[] Take(string checkpoint, int samples)
+        {
+            using var generator = new MambaGenerator(checkpoint, 3);
+            generator.Prepare(new StreamFormat(Rate, 4096));
+            var take = new float[samples];
+            for (int done = 0; done < samples; done += 4096) generator.Generate(take.AsSpan(done, Math.Min(4096, samples - done)));
+            return take;
+        }
+        var played = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(first)).ToArray();
+        const int before = 16000 / 512 * 512 + 512;
+        Assert.Equal(Take(Checkpoint, before), played[..before]);                  // the bundle's checkpoint until the patch
+        // From some block on, the other checkpoint's take for the seed, from its start to the end of what was played.
+        var otherTake = Take(other, played.Length);
+        int swap = Enumerable.Range(0, (played.Length - before) / 512).Select(b => before + 512 * b)
+            .FirstOrDefault(p => played.AsSpan(p).SequenceEqual(otherTake.AsSpan(0, played.Length - p)), -1);
+        output.WriteLine($"swapped at sample {swap} ({(swap - before) / (double)Rate:F2} s of audio after the patch:Set)");
+        Assert.True(swap >= before, "the other checkpoint's take never started");
+        Assert.True(played.Length - swap > 16000, "the swap came too late to check much");
+        // The restored instance plays the saved checkpoint from the start of its take.
+        var restored = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(second)).ToArray();
+        Assert.Equal(otherTake[..restored.Length], restored);
+    }
+
     public void Dispose() => folder.Dispose();
 }
