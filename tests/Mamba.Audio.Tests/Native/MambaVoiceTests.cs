@@ -67,6 +67,23 @@ public class MambaVoiceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ContinueMode_PassesTheInput_ThenContinuesItWhenItFallsSilent()
+    {
+        using var voice = new MambaVoice(Checkpoint, 16000);
+        voice.Set(VoicePorts.Mode, VoicePorts.ModeContinue);
+        voice.Activate();
+        var speech = Enumerable.Range(0, 8000).Select(i => 0.3f * MathF.Sin(i * 0.07f) * MathF.Sin(i * 0.001f)).ToArray();
+        var heard = new float[8000];
+        voice.Run(speech, heard);
+        Assert.Equal(speech, heard);                                       // while the input sounds it passes through
+        var afterwards = new float[16000];
+        voice.Run(new float[16000], afterwards);
+        // 300 ms of silence (4800 samples), then the model continues: no longer the silent input.
+        Assert.All(afterwards.AsSpan(0, 4000).ToArray(), s => Assert.Equal(0f, s));
+        Assert.Contains(afterwards.AsSpan(5000).ToArray(), s => s != 0);
+    }
+
+    [Fact]
     public void AtAHostRate_ItRunsThroughTheBridge_WithItsLatencyStated()
     {
         using var voice = new MambaVoice(Checkpoint, 48000);
