@@ -72,4 +72,38 @@ public static class StreamSnapshot
         }
         return value;
     }
+
+    /// <summary>
+    /// Copies one slot's recurrent state from the engines' padded layout (per layer: the conv window
+    /// (k, dInP), then h (n, dInP)) into a snapshot's state part.
+    /// </summary>
+    public static void FromPadded(MambaConfig c, int dInP, ReadOnlySpan<float> slotState, Span<float> snapshot)
+    {
+        int k = c.DConv, n = c.DState, dIn = c.DInner, layerStride = (k + n) * dInP, convAt = ConvOffset(c), ssmAt = SsmOffset(c);
+        for (int l = 0; l < c.NLayer; l++)
+        {
+            int at = l * layerStride;
+            for (int ch = 0; ch < dIn; ch++)
+            {
+                for (int j = 0; j < k; j++) snapshot[convAt + (l * dIn + ch) * k + j] = slotState[at + j * dInP + ch];
+                for (int j = 0; j < n; j++) snapshot[ssmAt + (l * dIn + ch) * n + j] = slotState[at + (k + j) * dInP + ch];
+            }
+        }
+    }
+
+    /// <summary>The inverse of <see cref="FromPadded"/>: a snapshot's state into the padded layout (padding channels zeroed).</summary>
+    public static void ToPadded(MambaConfig c, int dInP, ReadOnlySpan<float> snapshot, Span<float> slotState)
+    {
+        int k = c.DConv, n = c.DState, dIn = c.DInner, layerStride = (k + n) * dInP, convAt = ConvOffset(c), ssmAt = SsmOffset(c);
+        slotState.Clear();
+        for (int l = 0; l < c.NLayer; l++)
+        {
+            int at = l * layerStride;
+            for (int ch = 0; ch < dIn; ch++)
+            {
+                for (int j = 0; j < k; j++) slotState[at + j * dInP + ch] = snapshot[convAt + (l * dIn + ch) * k + j];
+                for (int j = 0; j < n; j++) slotState[at + (k + j) * dInP + ch] = snapshot[ssmAt + (l * dIn + ch) * n + j];
+            }
+        }
+    }
 }

@@ -30,7 +30,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--streams <LIST>")][Description("Streams generated at once (default 1,8,64).")]
         public string Streams { get; init; } = "1,8,64";
 
-        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine; libtorch is not loaded for it alone) and/or torch (the reference, on --device) (default cpu,torch).")]
+        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine; libtorch is not loaded for it alone), cuda (the ILGPU engine on the first NVIDIA GPU; no libtorch) and/or torch (the reference, on --device) (default cpu,torch).")]
         public string Engines { get; init; } = "cpu,torch";
 
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the Transformer run.")]
@@ -74,7 +74,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         {
             if (Checkpoint is null && !TryNames(Presets, out _, out var bad)) return ValidationResult.Error($"--presets {Presets}: '{bad}' is not one of {string.Join(", ", MambaPresets.All.Keys)}.");
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
-            if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected cpu, torch or cpu,torch.");
+            if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda and torch.");
             if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
             if (!TryWidths(VectorWidths, out _)) return ValidationResult.Error($"--vector-widths {VectorWidths}: expected a comma-separated list of auto, 512, 256, scalar.");
@@ -108,7 +108,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         private static bool TryEngines(string list, out string[] engines)
         {
             engines = Split(list);
-            return engines.Length > 0 && engines.All(e => e is "cpu" or "torch");
+            return engines.Length > 0 && engines.All(e => e is "cpu" or "cuda" or "torch");
         }
 
         private static bool TryWidths(string list, out CpuVectorWidth[] widths)
@@ -172,6 +172,16 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 foreach (var width in settings.VectorWidthList)
                     foreach (int streams in settings.StreamList)
                         Report(EngineBenchmark.MeasureCpu(name, weights, streams, new CpuEngineOptions(settings.Threads, width), settings.Runs, settings.SecondsPerRun));
+            }
+            if (settings.EngineList.Contains("cuda"))
+            {
+                var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
+                foreach (int streams in settings.StreamList)
+                {
+                    using var engine = Mamba.Core.Cuda.CudaStepEngine.OnGpu(weights, streams);
+                    // One launch runs 4096 steps of every stream (the persistent kernel); the run is timed whole.
+                    Report(EngineBenchmark.Measure(engine, "cuda", name, engine.GroupSize, weights.Bytes, settings.Runs, settings.SecondsPerRun, blockSamples: 4096));
+                }
             }
             torch?.MeasureEngine(name, config, checkpoint, settings, Report);
         }

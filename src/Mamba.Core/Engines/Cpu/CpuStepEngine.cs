@@ -148,16 +148,7 @@ public sealed unsafe class CpuStepEngine : IStepEngine
         table.Require(slot);
         var s = new float[SnapshotLength];
         table.WriteHeader(slot, s);
-        int dIn = Config.DInner, convAt = StreamSnapshot.ConvOffset(Config), ssmAt = StreamSnapshot.SsmOffset(Config);
-        for (int l = 0; l < Config.NLayer; l++)
-        {
-            int at = slot * slotStride + l * layerStride;
-            for (int ch = 0; ch < dIn; ch++)
-            {
-                for (int j = 0; j < k; j++) s[convAt + (l * dIn + ch) * k + j] = state[at + j * w.DInP + ch];
-                for (int j = 0; j < n; j++) s[ssmAt + (l * dIn + ch) * n + j] = state[at + (k + j) * w.DInP + ch];
-            }
-        }
+        StreamSnapshot.FromPadded(Config, w.DInP, state.AsSpan(slot * slotStride, slotStride), s);
         return s;
     }
 
@@ -165,17 +156,7 @@ public sealed unsafe class CpuStepEngine : IStepEngine
     {
         table.Require(slot);
         table.ReadHeader(slot, snapshot, Config);
-        int dIn = Config.DInner, convAt = StreamSnapshot.ConvOffset(Config), ssmAt = StreamSnapshot.SsmOffset(Config);
-        state.AsSpan(slot * slotStride, slotStride).Clear();
-        for (int l = 0; l < Config.NLayer; l++)
-        {
-            int at = slot * slotStride + l * layerStride;
-            for (int ch = 0; ch < dIn; ch++)
-            {
-                for (int j = 0; j < k; j++) state[at + j * w.DInP + ch] = snapshot[convAt + (l * dIn + ch) * k + j];
-                for (int j = 0; j < n; j++) state[at + (k + j) * w.DInP + ch] = snapshot[ssmAt + (l * dIn + ch) * n + j];
-            }
-        }
+        StreamSnapshot.ToPadded(Config, w.DInP, snapshot, state.AsSpan(slot * slotStride, slotStride));
     }
 
     public void Dispose()

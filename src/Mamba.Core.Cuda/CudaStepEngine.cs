@@ -1,0 +1,213 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Mamba.Core.Engines;
+using Mamba.Core.Engines.Cpu;
+using Mamba.Core.Model;
+using Mamba.Core.Sampling;
+
+namespace Mamba.Core.Cuda;
+
+/// <summary>
+/// The generation engine on the GPU (<see cref="IStepEngine"/>): every active stream's recurrent state
+/// and the weights live on the device; one launch of <see cref="CudaStepKernel"/> runs every active
+/// stream through up to <see cref="MaxStepsPerLaunch"/> steps, sampling on the GPU, one group per
+/// stream. Between launches streams join and leave (the host keeps the slot table, as the CPU engine
+/// does) and their pending sample, RNG, settings and likelihood go up and come back.
+/// </summary>
+public sealed class CudaStepEngine : IStepEngine
+{
+    /// <summary>Steps one launch runs (longer generations are several launches): bounds the token buffer and a launch's time.</summary>
+    public const int MaxStepsPerLaunch = 4096;
+
+    private readonly Accelerator accelerator;
+    private readonly CudaModelLayout layout;
+    private readonly StreamTable table;
+    private readonly int groupSize, dInP;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> weights, state, logits;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> slotList, pending;
+    private readonly MemoryBuffer1D<ulong, Stride1D.Dense> rng;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> sampling;
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> tokens;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense> logProb;
+    private readonly Action<KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+        ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<double>> kernel;
+    private readonly int[] hostSlots, hostPending;
+    private readonly ulong[] hostRng;
+    private readonly float[] hostSampling;
+    private readonly double[] hostLogProb;
+    private byte[] hostTokens = [];
+
+    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator)
+    {
+        Config = weights.Config;
+        if (Config.VocabSize > 256) throw new ArgumentException($"engines emit bytes; vocab_size {Config.VocabSize} > 256.", nameof(weights));
+        if (slots < 1) throw new ArgumentOutOfRangeException(nameof(slots), slots, "at least one slot.");
+        this.accelerator = accelerator;
+        layout = new CudaModelLayout(weights);
+        dInP = weights.DInP;
+        table = new StreamTable(slots);
+        groupSize = Math.Max(accelerator.WarpSize, Math.Min(128, accelerator.MaxNumThreadsPerGroup) / accelerator.WarpSize * accelerator.WarpSize);
+        this.weights = accelerator.Allocate1D(CudaModelLayout.Pack(weights));
+        state = accelerator.Allocate1D<float>((long)slots * layout.StateSlotStride);
+        state.MemSetToZero();
+        logits = accelerator.Allocate1D<float>((long)slots * layout.V);
+        slotList = accelerator.Allocate1D<int>(slots);
+        pending = accelerator.Allocate1D<int>(slots);
+        rng = accelerator.Allocate1D<ulong>(2L * slots);
+        sampling = accelerator.Allocate1D<float>(2L * slots);
+        tokens = accelerator.Allocate1D<byte>((long)slots * MaxStepsPerLaunch);
+        logProb = accelerator.Allocate1D<double>(slots);
+        (hostSlots, hostPending, hostRng, hostSampling, hostLogProb) = (new int[slots], new int[slots], new ulong[2 * slots], new float[2 * slots], new double[slots]);
+        kernel = accelerator.LoadStreamKernel<CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+            ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<double>>(CudaStepKernel.Run);
+    }
+
+    /// <summary>The engine on the first CUDA GPU.</summary>
+    public static CudaStepEngine OnGpu(CpuWeights weights, int slots) => new(weights, slots, CudaAccelerators.Cuda());
+
+    public MambaConfig Config { get; }
+    public int Slots => table.Slots;
+    public int ActiveCount => table.ActiveCount;
+    public bool IsActive(int slot) => (uint)slot < (uint)Slots && table.Active[slot];
+    public int SnapshotLength => StreamSnapshot.Length(Config);
+
+    /// <summary>What it runs on, for reports ("NVIDIA H200", "CPU accelerator").</summary>
+    public string Device => accelerator.Name;
+
+    /// <summary>Threads per stream.</summary>
+    public int GroupSize => groupSize;
+
+    public int Open(SamplingSettings settings)
+    {
+        int slot = table.Open(settings);
+        state.View.SubView((long)slot * layout.StateSlotStride, layout.StateSlotStride).MemSetToZero();
+        return slot;
+    }
+
+    public void Close(int slot) => table.Close(slot);
+
+    public void SetSampling(int slot, SamplingSettings settings, bool reseed) => table.SetSampling(slot, settings, reseed);
+
+    public void Prime(int slot, ReadOnlySpan<byte> prompt)
+    {
+        table.Require(slot);
+        if (prompt.IsEmpty) throw new ArgumentException("a prompt needs at least one sample.", nameof(prompt));
+        state.View.SubView((long)slot * layout.StateSlotStride, layout.StateSlotStride).MemSetToZero();
+        var feed = prompt[..^1];
+        for (int done = 0; done < feed.Length; done += MaxStepsPerLaunch)
+        {
+            int n = Math.Min(MaxStepsPerLaunch, feed.Length - done);
+            EnsureTokens(n);
+            feed.Slice(done, n).CopyTo(hostTokens.AsSpan(slot * n, n));
+            Launch([slot], new CudaStepJob(n, CudaStepJob.Prime), n);
+        }
+        table.Restart(slot, prompt[^1]);
+    }
+
+    public void Generate(int samples, Span<byte> output, Span<float> lastLogits = default)
+    {
+        StreamTable.CheckOutputs(Slots, Config.VocabSize, samples, output.Length, lastLogits.Length);
+        if (samples == 0 || table.ActiveCount == 0) return;
+        var active = table.ActiveSlots.AsSpan(0, table.ActiveCount).ToArray();
+        for (int done = 0; done < samples; done += MaxStepsPerLaunch)
+        {
+            int n = Math.Min(MaxStepsPerLaunch, samples - done);
+            EnsureTokens(n);
+            Launch(active, new CudaStepJob(n, CudaStepJob.Generate), n);
+            foreach (int s in active)
+            {
+                hostTokens.AsSpan(s * n, n).CopyTo(output.Slice(s * samples + done, n));
+                table.Samples[s] += n;
+            }
+        }
+        if (!lastLogits.IsEmpty) CopyLogits(active, lastLogits);
+    }
+
+    public void TeacherForce(ReadOnlySpan<byte> next, Span<float> logits = default)
+    {
+        if (next.Length < Slots) throw new ArgumentException($"next has {next.Length} entries; the engine has {Slots} slots.", nameof(next));
+        StreamTable.CheckOutputs(Slots, Config.VocabSize, 1, Slots, logits.Length);
+        if (table.ActiveCount == 0) return;
+        var active = table.ActiveSlots.AsSpan(0, table.ActiveCount).ToArray();
+        EnsureTokens(1);
+        foreach (int s in active) hostTokens[s] = next[s];
+        Launch(active, new CudaStepJob(1, CudaStepJob.TeacherForce), 1);
+        foreach (int s in active) table.Samples[s]++;
+        if (!logits.IsEmpty) CopyLogits(active, logits);
+    }
+
+    private void EnsureTokens(int steps)
+    {
+        if (hostTokens.Length < Slots * steps) hostTokens = new byte[Slots * MaxStepsPerLaunch];
+    }
+
+    /// <summary>One launch over <paramref name="active"/>: the streams' bookkeeping up, the kernel, the results back into the table.</summary>
+    private void Launch(int[] active, CudaStepJob job, int steps)
+    {
+        for (int g = 0; g < active.Length; g++)
+        {
+            int s = active[g];
+            hostSlots[g] = s;
+            hostPending[s] = table.Pending[s];
+            (hostRng[2 * s], hostRng[2 * s + 1]) = (table.Rng[s].State, table.Rng[s].Increment);
+            (hostSampling[2 * s], hostSampling[2 * s + 1]) = (table.Settings[s].Temperature, table.Settings[s].TopP);
+        }
+        slotList.View.CopyFromCPU(hostSlots);
+        pending.View.CopyFromCPU(hostPending);
+        rng.View.CopyFromCPU(hostRng);
+        sampling.View.CopyFromCPU(hostSampling);
+        var tokenView = tokens.View.BaseView.SubView(0, (long)Slots * steps);
+        tokenView.CopyFromCPU(hostTokens.AsSpan(0, Slots * steps));
+        logProb.MemSetToZero();
+        var config = new KernelConfig(active.Length, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(groupSize)));
+        kernel(config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
+            tokenView, logits.View, logProb.View);
+        accelerator.Synchronize();
+        if (job.Mode == CudaStepJob.Prime) return;
+        tokenView.CopyToCPU(hostTokens.AsSpan(0, Slots * steps));
+        pending.View.CopyToCPU(hostPending);
+        rng.View.CopyToCPU(hostRng);
+        logProb.View.CopyToCPU(hostLogProb);
+        foreach (int s in active)
+        {
+            table.Pending[s] = (byte)hostPending[s];
+            table.Rng[s] = Pcg32.FromRaw(hostRng[2 * s], hostRng[2 * s + 1]);
+            table.LogLikelihood[s] += hostLogProb[s];
+        }
+    }
+
+    private void CopyLogits(int[] active, Span<float> destination)
+    {
+        var all = new float[Slots * Config.VocabSize];
+        logits.View.CopyToCPU(all);
+        foreach (int s in active) all.AsSpan(s * Config.VocabSize, Config.VocabSize).CopyTo(destination.Slice(s * Config.VocabSize, Config.VocabSize));
+    }
+
+    public double LogLikelihood(int slot) { table.Require(slot); return table.LogLikelihood[slot]; }
+    public long SampleCount(int slot) { table.Require(slot); return table.Samples[slot]; }
+
+    public float[] ExportState(int slot)
+    {
+        table.Require(slot);
+        var s = new float[SnapshotLength];
+        table.WriteHeader(slot, s);
+        var padded = new float[layout.StateSlotStride];
+        state.View.SubView((long)slot * layout.StateSlotStride, layout.StateSlotStride).CopyToCPU(padded);
+        StreamSnapshot.FromPadded(Config, dInP, padded, s);
+        return s;
+    }
+
+    public void ImportState(int slot, ReadOnlySpan<float> snapshot)
+    {
+        table.Require(slot);
+        table.ReadHeader(slot, snapshot, Config);
+        var padded = new float[layout.StateSlotStride];
+        StreamSnapshot.ToPadded(Config, dInP, snapshot, padded);
+        state.View.SubView((long)slot * layout.StateSlotStride, layout.StateSlotStride).CopyFromCPU(padded);
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in new MemoryBuffer[] { weights, state, logits, slotList, pending, rng, sampling, tokens, logProb }) buffer.Dispose();
+    }
+}

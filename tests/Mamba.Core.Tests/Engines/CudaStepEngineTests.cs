@@ -1,0 +1,127 @@
+using ILGPU.Runtime;
+using Mamba.Core.Cuda;
+using Mamba.Core.Engines;
+using Mamba.Core.Engines.Cpu;
+using Mamba.Core.Model;
+using Mamba.Core.Sampling;
+
+namespace Mamba.Core.Tests.Engines;
+
+/// <summary>
+/// The GPU engine against the CPU engine, the plain reference of the recurrent step: teacher-forced
+/// logits within float32 tolerance step by step, the same samples for a seed (fixed seeds: both
+/// engines are deterministic, so a pass or a failure repeats), priming, snapshots across engines,
+/// streams joining and leaving. "cpu" runs the kernel on ILGPU's CPU accelerator (every machine,
+/// CI included); "cuda" on the GPU, skipped where there is none and run on the GPU host.
+/// </summary>
+public class CudaStepEngineTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Accelerators => ["cpu", "cuda"];
+
+    private static Accelerator Pick(string kind)
+    {
+        if (kind == "cpu") return CudaAccelerators.Cpu();
+        Assert.SkipUnless(CudaAccelerators.HasCuda, "no CUDA GPU on this machine");
+        return CudaAccelerators.Cuda();
+    }
+
+    private static MambaConfig SmallConfig(string kind) => kind == "cpu" ? new MambaConfig(16, 2) : new MambaConfig(64, 4);
+
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float tolerance = 2e-4f * (1 + MathF.Abs(expected[i]));
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{what}: [{i}] cpu {expected[i]:R}, gpu {actual[i]:R}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void TeacherForcedLogits_MatchTheCpuEngine(string kind)
+    {
+        var config = SmallConfig(kind);
+        var weights = CpuWeights.Random(config, seed: 11);
+        const int slots = 3;
+        using var cpu = new CpuStepEngine(weights, slots);
+        using var gpu = new CudaStepEngine(weights, slots, Pick(kind));
+        for (int s = 0; s < slots; s++) { cpu.Open(new SamplingSettings(1, 1, (ulong)s)); gpu.Open(new SamplingSettings(1, 1, (ulong)s)); }
+        var random = new Random(5);
+        var next = new byte[slots];
+        var a = new float[slots * config.VocabSize];
+        var b = new float[slots * config.VocabSize];
+        int steps = kind == "cpu" ? 120 : 1000;
+        for (int step = 0; step < steps; step++)
+        {
+            random.NextBytes(next);
+            cpu.TeacherForce(next, a);
+            gpu.TeacherForce(next, b);
+            AssertClose(a, b, $"step {step}");
+        }
+        for (int s = 0; s < slots; s++)
+        {
+            Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * steps);
+            Assert.Equal(cpu.SampleCount(s), gpu.SampleCount(s));
+        }
+        output.WriteLine($"{gpu.Device}, {gpu.GroupSize} threads a stream: {steps} teacher-forced steps within 2e-4 relative");
+    }
+
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void SampledStreams_AreTheCpuEnginesForTheSameSeeds_AsStreamsJoinAndLeave(string kind)
+    {
+        var config = SmallConfig(kind);
+        var weights = CpuWeights.Random(config, seed: 12);
+        const int slots = 4;
+        using var cpu = new CpuStepEngine(weights, slots);
+        using var gpu = new CudaStepEngine(weights, slots, Pick(kind));
+        SamplingSettings[] settings = [new(1, 1, 7), new(0.8f, 0.9f, 8), new(0, 1, 9)];
+        foreach (var s in settings) Assert.Equal(cpu.Open(s), gpu.Open(s));
+        int samples = kind == "cpu" ? 150 : 3000;
+        var a = new byte[slots * samples];
+        var b = new byte[slots * samples];
+        b.AsSpan().Fill(0xAA);
+        a.AsSpan().Fill(0xAA);
+        cpu.Generate(samples, a);
+        gpu.Generate(samples, b);
+        Assert.Equal(a, b);                                   // inactive slot 3's row left as it was in both
+
+        cpu.Close(1); gpu.Close(1);
+        Assert.Equal(cpu.Open(new SamplingSettings(1, 0.95f, 21)), gpu.Open(new SamplingSettings(1, 0.95f, 21)));
+        cpu.Generate(samples / 2, a.AsSpan(0, slots * (samples / 2)));
+        gpu.Generate(samples / 2, b.AsSpan(0, slots * (samples / 2)));
+        Assert.Equal(a, b);
+        for (int s = 0; s < 3; s++) Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * samples);
+    }
+
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void Priming_AndSnapshotsAcrossEngines_GiveTheCpuEnginesState(string kind)
+    {
+        var config = SmallConfig(kind);
+        var weights = CpuWeights.Random(config, seed: 13);
+        using var cpu = new CpuStepEngine(weights, 2);
+        using var gpu = new CudaStepEngine(weights, 2, Pick(kind));
+        int cs = cpu.Open(new SamplingSettings(1, 1, 3)), gs = gpu.Open(new SamplingSettings(1, 1, 3));
+        var prompt = new byte[kind == "cpu" ? 90 : 5000];
+        new Random(2).NextBytes(prompt);
+        cpu.Prime(cs, prompt);
+        gpu.Prime(gs, prompt);
+        AssertClose(cpu.ExportState(cs), gpu.ExportState(gs), "state after the prompt");
+
+        // A stream moved from the GPU to the CPU engine and back goes on as if it had stayed.
+        var a = new byte[2 * 40];
+        var b = new byte[2 * 40];
+        cpu.Generate(40, a);
+        gpu.Generate(40, b);
+        Assert.Equal(a, b);
+        int moved = cpu.Open(new SamplingSettings(1, 1, 99));
+        cpu.ImportState(moved, gpu.ExportState(gs));
+        int back = gpu.Open(new SamplingSettings(1, 1, 99));
+        gpu.ImportState(back, cpu.ExportState(cs));
+        cpu.Generate(40, a);
+        gpu.Generate(40, b);
+        Assert.Equal(a.AsSpan(cs * 40, 40).ToArray(), a.AsSpan(moved * 40, 40).ToArray());
+        Assert.Equal(a.AsSpan(cs * 40, 40).ToArray(), b.AsSpan(back * 40, 40).ToArray());
+    }
+}
