@@ -58,5 +58,5 @@ public readonly struct CudaModelLayout
     }
 
     /// <summary>Floats of shared memory one group uses (its stream's activations and a reduction row).</summary>
-    public int SharedFloats(int groupSize) => 2 * Dp + 2 * DInP + DInP + XDbl + DInP + 2 * Vp + groupSize;
+    public int SharedFloats(int groupSize) => 2 * Dp + 2 * DInP + DInP + XDbl + DInP + 3 * Vp + 1 + groupSize;
 }

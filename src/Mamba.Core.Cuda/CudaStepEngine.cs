@@ -28,13 +28,13 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> rng;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> sampling;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> tokens;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> logProb;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> logProb;
     private readonly Action<KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
-        ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<double>> kernel;
+        ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>> kernel;
     private readonly int[] hostSlots, hostPending;
     private readonly ulong[] hostRng;
     private readonly float[] hostSampling;
-    private readonly double[] hostLogProb;
+    private readonly float[] hostLogProb;
     private byte[] hostTokens = [];
 
     public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator)
@@ -56,10 +56,10 @@ public sealed class CudaStepEngine : IStepEngine
         rng = accelerator.Allocate1D<ulong>(2L * slots);
         sampling = accelerator.Allocate1D<float>(2L * slots);
         tokens = accelerator.Allocate1D<byte>((long)slots * MaxStepsPerLaunch);
-        logProb = accelerator.Allocate1D<double>(slots);
-        (hostSlots, hostPending, hostRng, hostSampling, hostLogProb) = (new int[slots], new int[slots], new ulong[2 * slots], new float[2 * slots], new double[slots]);
+        logProb = accelerator.Allocate1D<float>(slots);
+        (hostSlots, hostPending, hostRng, hostSampling, hostLogProb) = (new int[slots], new int[slots], new ulong[2 * slots], new float[2 * slots], new float[slots]);
         kernel = accelerator.LoadStreamKernel<CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
-            ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<double>>(CudaStepKernel.Run);
+            ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>(CudaStepKernel.Run);
     }
 
     /// <summary>The engine on the first CUDA GPU.</summary>

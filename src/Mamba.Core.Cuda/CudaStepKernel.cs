@@ -24,34 +24,32 @@ public static class CudaStepKernel
 {
     public static void Run(CudaModelLayout m, CudaStepJob job, ArrayView<float> w, ArrayView<float> state, ArrayView<int> slots,
         ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling, ArrayView<byte> tokens, ArrayView<float> logitsOut,
-        ArrayView<double> logProb)
+        ArrayView<float> logProb)
     {
         int t = Group.IdxX, T = Group.DimX;
         int slot = slots[Grid.IdxX];
+        // All of a group's shared memory is one dynamic float array: ILGPU's CUDA back-end gave wrong values when
+        // static shared arrays (the chosen token, the nucleus) sat beside it (seen on the H200: top-p streams stuck at 128).
         var sh = SharedMemory.GetDynamic<float>();
-        var token = SharedMemory.Allocate<int>(1);
-        var nucleus = SharedMemory.Allocate<int>(256);
         int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * m.DInP, xdbl = xc + m.DInP, y = xdbl + m.XDbl, logits = y + m.DInP,
-            probs = logits + m.Vp, red = probs + m.Vp;
+            probs = logits + m.Vp, nucleus = probs + m.Vp, token = nucleus + m.Vp, red = token + 1;
         long stateBase = (long)slot * m.StateSlotStride;
         long row = (long)slot * job.Samples;
 
         ulong rngState = 0, rngIncrement = 0;
-        float temperature = 1, topP = 1;
-        double likelihood = 0;
+        float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];   // every thread: the softmax is shared work
+        float likelihood = 0;   // float: the context's Fast32BitOnly math demotes doubles (a double buffer came back 0 on the H200)
         if (t == 0)
         {
-            token[0] = pending[slot];
+            sh[token] = pending[slot];
             rngState = rng[2 * slot];
             rngIncrement = rng[2 * slot + 1];
-            temperature = sampling[2 * slot];
-            topP = sampling[2 * slot + 1];
         }
         Group.Barrier();
 
         for (int step = 0; step < job.Samples; step++)
         {
-            int input = job.Mode == CudaStepJob.Prime ? tokens[row + step] : token[0];
+            int input = job.Mode == CudaStepJob.Prime ? tokens[row + step] : (int)sh[token];
             for (int i = t; i < m.Dp; i += T) sh[res + i] = w[(long)m.Embedding + (long)input * m.Dp + i];
             Group.Barrier();
 
@@ -63,9 +61,7 @@ public static class CudaStepKernel
 
                 for (int o = t; o < 2 * m.DInP; o += T)
                 {
-                    float acc = 0;
-                    for (int c = 0; c < m.Dp; c++) acc += w[L + m.InProjT + (long)c * 2 * m.DInP + o] * sh[xn + c];
-                    sh[xz + o] = acc;
+                    sh[xz + o] = Dot(w, L + m.InProjT + o, 2 * m.DInP, sh, xn, m.Dp);
                 }
                 Group.Barrier();
 
@@ -87,9 +83,7 @@ public static class CudaStepKernel
 
                 for (int o = t; o < m.XDbl; o += T)
                 {
-                    float acc = 0;
-                    for (int c = 0; c < m.DInP; c++) acc += w[L + m.XProj + (long)o * m.DInP + c] * sh[xc + c];
-                    sh[xdbl + o] = acc;
+                    sh[xdbl + o] = Dot(w, L + m.XProj + (long)o * m.DInP, 1, sh, xc, m.DInP);
                 }
                 Group.Barrier();
 
@@ -116,9 +110,7 @@ public static class CudaStepKernel
 
                 for (int o = t; o < m.Dp; o += T)
                 {
-                    float acc = 0;
-                    for (int c = 0; c < m.DInP; c++) acc += w[L + m.OutProjT + (long)c * m.Dp + o] * sh[y + c];
-                    sh[res + o] += acc;
+                    sh[res + o] += Dot(w, L + m.OutProjT + o, m.Dp, sh, y, m.DInP);
                 }
                 Group.Barrier();
             }
@@ -127,9 +119,7 @@ public static class CudaStepKernel
             RmsNorm(m, sh, res, xn, red, w, m.NormF, t, T);
             for (int o = t; o < m.V; o += T)
             {
-                float acc = 0;
-                for (int c = 0; c < m.Dp; c++) acc += w[m.HeadT + (long)c * m.Vp + o] * sh[xn + c];
-                sh[logits + o] = acc;
+                sh[logits + o] = Dot(w, m.HeadT + o, m.Vp, sh, xn, m.Dp);
             }
             Group.Barrier();
 
@@ -146,15 +136,43 @@ public static class CudaStepKernel
             }
             Group.Barrier();
             float maxLogit = sh[red];
-            float invT = temperature > 0 ? 1f / temperature : 1f;
             Group.Barrier();
             for (int o = t; o < m.V; o += T) sh[probs + o] = MathF.Exp(sh[logits + o] - maxLogit);
             Group.Barrier();
+            if (t == 0)
+            {
+                float sum = 0;
+                for (int o = 0; o < m.V; o++) sum += sh[probs + o];
+                sh[red] = sum;                                   // untempered: the likelihood's normaliser
+            }
+            Group.Barrier();
+            float untempered = sh[red];
+            bool sampled = job.Mode == CudaStepJob.Generate && temperature > 0;
+            if (sampled && temperature != 1)
+            {
+                float invT = 1f / temperature;
+                for (int o = t; o < m.V; o += T) sh[probs + o] = MathF.Exp((sh[logits + o] - maxLogit) * invT);
+                Group.Barrier();
+            }
+            if (sampled && topP < 1)
+            {
+                // The nucleus without a sort: class i's mass "above" is that of every class before it in TokenSampler's
+                // order (p descending, index ascending on ties); i is in the nucleus while that mass is short of top_p.
+                for (int i = t; i < m.V; i += T)
+                {
+                    float pi = sh[probs + i], above = 0;
+                    for (int j = 0; j < m.V; j++)
+                    {
+                        float pj = sh[probs + j];
+                        if (pj > pi || (pj == pi && j < i)) above += pj;
+                    }
+                    sh[nucleus + i] = above;
+                }
+                Group.Barrier();
+            }
 
             if (t == 0)
             {
-                float untempered = 0;
-                for (int o = 0; o < m.V; o++) untempered += sh[probs + o];
                 int next;
                 if (job.Mode == CudaStepJob.TeacherForce) next = tokens[row + step];
                 else if (temperature <= 0)
@@ -164,17 +182,8 @@ public static class CudaStepKernel
                 }
                 else
                 {
-                    float total = untempered;
-                    if (temperature != 1)
-                    {
-                        total = 0;
-                        for (int o = 0; o < m.V; o++)
-                        {
-                            float p = MathF.Exp((sh[logits + o] - maxLogit) * invT);
-                            sh[probs + o] = p;
-                            total += p;
-                        }
-                    }
+                    float total = 0;
+                    for (int o = 0; o < m.V; o++) total += sh[probs + o];
                     // pcg32: the XSH-RR output of the 64-bit LCG (Sampling/Pcg32.cs)
                     ulong old = rngState;
                     rngState = old * 6364136223846793005UL + rngIncrement;
@@ -182,10 +191,10 @@ public static class CudaStepKernel
                     int rot = (int)(old >> 59);
                     uint bits = (xorShifted >> rot) | (xorShifted << (-rot & 31));
                     float u = (bits >> 8) * (1f / 16777216f);
-                    next = topP >= 1 ? Draw(sh, probs, m.V, u * total) : DrawNucleus(sh, probs, nucleus, m.V, total, topP, u);
+                    next = topP >= 1 ? Draw(sh, probs, m.V, u * total) : DrawNucleus(sh, probs, nucleus, m.V, total * topP, u);
                 }
-                likelihood += (double)sh[logits + next] - maxLogit - MathF.Log(untempered);
-                token[0] = next;
+                likelihood += sh[logits + next] - maxLogit - MathF.Log(untempered);
+                sh[token] = next;
                 if (job.Mode == CudaStepJob.Generate) tokens[row + step] = (byte)next;
             }
             Group.Barrier();
@@ -195,7 +204,7 @@ public static class CudaStepKernel
 
         if (t == 0 && job.Mode != CudaStepJob.Prime)
         {
-            pending[slot] = token[0];
+            pending[slot] = (int)sh[token];
             rng[2 * slot] = rngState;
             logProb[slot] = likelihood;
         }
@@ -217,33 +226,56 @@ public static class CudaStepKernel
         return last;
     }
 
-    /// <summary>Top-p: classes most probable first (index ascending on ties) until their mass reaches top_p of the total, then the draw among them.</summary>
-    private static int DrawNucleus(ArrayView<float> sh, int probs, ArrayView<int> chosen, int v, float total, float topP, float u)
+    /// <summary>
+    /// Top-p from the masses above each class (<paramref name="aboveAt"/>): the nucleus is the classes whose mass above
+    /// is short of <paramref name="target"/>; the draw r = u x its mass picks, walking it most probable first, the class
+    /// whose span [above, above + p) holds r; where rounding leaves r past every span, the least probable class of the nucleus.
+    /// </summary>
+    private static int DrawNucleus(ArrayView<float> sh, int probs, int aboveAt, int v, float target, float u)
     {
-        float target = topP * total, mass = 0;
-        int n = 0;
-        while (n < v)
+        float mass = 0;
+        int last = -1;
+        for (int i = 0; i < v; i++)
         {
-            int best = -1;
-            for (int i = 0; i < v; i++)
+            float p = sh[probs + i], above = sh[aboveAt + i];
+            if (p > 0 && above < target)
             {
-                float p = sh[probs + i];
-                if (p > 0 && (best < 0 || p > sh[probs + best])) best = i;
+                mass += p;
+                if (last < 0 || above > sh[aboveAt + last]) last = i;
             }
-            if (best < 0) break;
-            chosen[n++] = best;
-            mass += sh[probs + best];
-            sh[probs + best] = -sh[probs + best];   // taken (restored below)
-            if (mass >= target) break;
         }
-        for (int j = 0; j < n; j++) sh[probs + chosen[j]] = -sh[probs + chosen[j]];
-        float r = u * mass, c = 0;
-        for (int j = 0; j < n; j++)
+        float r = u * mass;
+        for (int i = 0; i < v; i++)
         {
-            c += sh[probs + chosen[j]];
-            if (r < c) return chosen[j];
+            float p = sh[probs + i], above = sh[aboveAt + i];
+            if (p > 0 && above < target && r >= above && r < above + p) return i;
         }
-        return n > 0 ? chosen[n - 1] : 0;
+        return last < 0 ? 0 : last;
+    }
+
+    /// <summary>
+    /// sum over c of w[at + c x stride] x sh[x + c], for n a multiple of 8: eight independent loads issued
+    /// ahead of their multiply-adds, which stay one chain in c order (the CPU engine's order). Before this
+    /// the loads waited on each other: a step of the small preset spent 44% of its cycles on them (Nsight Compute).
+    /// </summary>
+    private static float Dot(ArrayView<float> w, long at, int stride, ArrayView<float> sh, int x, int n)
+    {
+        float acc = 0;
+        for (int c = 0; c < n; c += 8)
+        {
+            long b = at + (long)c * stride;
+            float w0 = w[b], w1 = w[b + stride], w2 = w[b + 2 * stride], w3 = w[b + 3 * stride],
+                w4 = w[b + 4 * stride], w5 = w[b + 5 * stride], w6 = w[b + 6 * stride], w7 = w[b + 7 * stride];
+            acc += w0 * sh[x + c];
+            acc += w1 * sh[x + c + 1];
+            acc += w2 * sh[x + c + 2];
+            acc += w3 * sh[x + c + 3];
+            acc += w4 * sh[x + c + 4];
+            acc += w5 * sh[x + c + 5];
+            acc += w6 * sh[x + c + 6];
+            acc += w7 * sh[x + c + 7];
+        }
+        return acc;
     }
 
     private static void RmsNorm(CudaModelLayout m, ArrayView<float> sh, int x, int y, int red, ArrayView<float> w, long weight, int t, int T)
