@@ -60,7 +60,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         [CommandOption("--takes <N>")][Description("Variations rendered at once, ranked by log-likelihood per sample (default 1; 1..64).")]
         public int Takes { get; init; } = 1;
 
-        [CommandOption("--engine <NAME>")][Description("auto (default: cpu), cpu (the fused C# engine of Mamba.Core; libtorch is never loaded) or torch (the TorchSharp reference, on --device).")]
+        [CommandOption("--engine <NAME>")][Description("auto (default: cpu), cpu (the fused C# engine of Mamba.Core; libtorch is never loaded), cuda (the ILGPU engine on the first NVIDIA GPU, sampling there; libtorch is never loaded; the same samples as cpu for a seed, BENCHMARKS.md) or torch (the TorchSharp reference, on --device).")]
         public string Engine { get; init; } = "auto";
 
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine runs (ignored by the CPU engine).")]
@@ -88,7 +88,8 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             if (!(Temperature >= 0 && Temperature <= 100)) return ValidationResult.Error($"--temperature {Temperature}: must be in [0, 100] (0 = greedy).");
             if (!(TopP > 0 && TopP <= 1)) return ValidationResult.Error($"--top-p {TopP}: must be in (0, 1].");
             if (Prime is not ("auto" or "forward" or "step")) return ValidationResult.Error($"--prime {Prime}: expected auto, forward or step.");
-            if (Engine is not ("auto" or "cpu" or "torch")) return ValidationResult.Error($"--engine {Engine}: expected auto, cpu or torch.");
+            if (Engine is not ("auto" or "cpu" or "cuda" or "torch")) return ValidationResult.Error($"--engine {Engine}: expected auto, cpu, cuda or torch.");
+            if (Engine == "cuda" && Prime == "forward") return ValidationResult.Error("--prime forward: the parallel pass is torch's; the cuda engine steps a prompt on the GPU (--prime step or auto).");
             if (UsesTorchEngine && Prime == "step") return ValidationResult.Error("--prime step: the torch engine primes by a parallel forward; use --engine cpu to step the prompt.");
             double maxPrompt = ResolvedPrime == "forward" ? 10 : 600;
             if (!(PromptSeconds > 0 && PromptSeconds <= maxPrompt))
@@ -124,7 +125,7 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
             throw new ArgumentException($"--seconds {settings.Seconds}: shorter than one sample at the model's {checkpoint.SampleRate} Hz; at least {1.0 / checkpoint.SampleRate:G4} s.");
         using var built = settings.UsesTorchEngine || settings.ResolvedPrime == "forward"
             ? TorchRendering.Build(checkpoint, checkpointPath, settings)
-            : BuildCpu(checkpoint, settings);
+            : settings.Engine == "cuda" ? BuildCuda(checkpoint, settings) : BuildCpu(checkpoint, settings);
         var engine = built.Engine;
         int rate = checkpoint.SampleRate;
         byte[]? prompt = null;
@@ -207,6 +208,14 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
         var engine = CpuEngine(checkpoint, settings, out string name);
         Startup.PrintCpu($"{name} engine");
         return new RenderEngine(engine, null, name, null);
+    }
+
+    /// <summary>The CUDA engine on the first NVIDIA GPU, priming by steps on the GPU: Core and ILGPU, no libtorch.</summary>
+    private static RenderEngine BuildCuda(LoadedCheckpoint checkpoint, Settings settings)
+    {
+        var engine = Mamba.Core.Cuda.CudaStepEngine.OnGpu(new CpuWeights(checkpoint), settings.Takes);
+        Startup.PrintCuda(engine.Device);
+        return new RenderEngine(engine, null, $"cuda ({engine.Device})", null);
     }
 
     /// <summary>The CPU engine for the render's takes and threads, and its name for reports ("cpu (2 threads)").</summary>

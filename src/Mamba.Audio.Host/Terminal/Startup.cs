@@ -20,4 +20,10 @@ public static class Startup
     {
         AnsiConsole.MarkupLineInterpolated($"[grey]device:[/] [bold]CPU ({Environment.ProcessorCount} logical cores, {what})[/]");
     }
+
+    /// <summary>Prints the GPU line of a run on the CUDA engine (ILGPU on the driver; libtorch is not loaded).</summary>
+    public static void PrintCuda(string gpu)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[grey]device:[/] [bold]CUDA {gpu} (the CUDA engine; libtorch is not loaded)[/]");
+    }
 }
