@@ -7,8 +7,13 @@ public static class HostRun
 {
     public sealed record Result(int ExitCode, string Output, string StandardOutput, string StandardError);
 
-    /// <summary>The command line that starts mamba-audio: the dotnet host and the dll.</summary>
-    public static string[] Command => [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll")];
+    /// <summary>
+    /// The command line that starts mamba-audio: the dotnet host and the dll; or, where the tests run
+    /// published without .NET (the GPU host, docs/GPU.md), the self-contained executable $MAMBA_AUDIO_HOST.
+    /// </summary>
+    public static string[] Command => Environment.GetEnvironmentVariable("MAMBA_AUDIO_HOST") is { Length: > 0 } host
+        ? [host]
+        : [Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", Path.Combine(AppContext.BaseDirectory, "mamba-audio.dll")];
 
     /// <summary>Runs to the end (at most <paramref name="timeoutSeconds"/>) and returns the exit code and output.</summary>
     public static Result Run(params string[] arguments) => Run(arguments, timeoutSeconds: 300);
