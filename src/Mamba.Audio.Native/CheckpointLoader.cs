@@ -21,8 +21,8 @@ internal sealed class CheckpointLoader : IDisposable
     private volatile bool stopping;
     private int requestLength;
     private long requested, handled;
-    private MambaVoice? loaded, retired;
-    private string? loadedPath;
+    private LoadedVoice? loaded;
+    private MambaVoice? retired;
 
     public CheckpointLoader(int hostRate)
     {
@@ -40,11 +40,11 @@ internal sealed class CheckpointLoader : IDisposable
         Interlocked.Increment(ref requested);
     }
 
-    /// <summary>Audio thread: the voice loaded since the last call, with the path it came from, or null.</summary>
-    public MambaVoice? TakeLoaded() => Interlocked.Exchange(ref loaded, null);
+    /// <summary>A voice the loader made, and the checkpoint it came from.</summary>
+    public sealed record LoadedVoice(MambaVoice Voice, string Path);
 
-    /// <summary>The path of the last voice published (read off the audio thread: LV2 state save).</summary>
-    public string? LoadedPath => Volatile.Read(ref loadedPath);
+    /// <summary>Audio thread: the voice loaded since the last call, with the path it came from, or null.</summary>
+    public LoadedVoice? TakeLoaded() => Interlocked.Exchange(ref loaded, null);
 
     /// <summary>Audio thread: the voice just replaced, for the loader to dispose.</summary>
     public void Retire(MambaVoice? old) => Volatile.Write(ref retired, old);
@@ -63,9 +63,7 @@ internal sealed class CheckpointLoader : IDisposable
             handled = wanted;
             try
             {
-                var voice = new MambaVoice(path, hostRate);
-                Volatile.Write(ref loadedPath, path);
-                Volatile.Write(ref loaded, voice);
+                Volatile.Write(ref loaded, new LoadedVoice(new MambaVoice(path, hostRate), path));
             }
             catch (Exception e)
             {
@@ -78,7 +76,7 @@ internal sealed class CheckpointLoader : IDisposable
     {
         stopping = true;
         thread.Join();
-        Interlocked.Exchange(ref loaded, null)?.Dispose();
+        Interlocked.Exchange(ref loaded, null)?.Voice.Dispose();
         Interlocked.Exchange(ref retired, null)?.Dispose();
     }
 }

@@ -28,7 +28,7 @@ internal sealed unsafe class PluginInstance : IDisposable
     private CheckpointLoader? Loader { get; init; }
 
     /// <summary>The checkpoint playing (null when none loaded); read off the audio thread.</summary>
-    public string? CheckpointPath => Loader?.LoadedPath ?? path;
+    public string? CheckpointPath => Volatile.Read(ref path);
 
     /// <summary>Loads the checkpoint and warms the engine; on failure, an instance that plays silence, and one message.</summary>
     /// <param name="lv2Features">LV2's feature array (urid:map enables the checkpoint parameter); 0 for LADSPA.</param>
@@ -115,7 +115,8 @@ internal sealed unsafe class PluginInstance : IDisposable
                 if (Loader.TakeLoaded() is { } next)
                 {
                     Loader.Retire(voice);
-                    voice = next;
+                    voice = next.Voice;
+                    Volatile.Write(ref path, next.Path);
                     ReadControls();
                     voice.Activate();   // the new checkpoint starts its take for the seed
                 }

@@ -34,7 +34,7 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly int[] hostSlots, hostPending;
     private readonly ulong[] hostRng;
     private readonly float[] hostSampling;
-    private readonly float[] hostLogProb;
+    private readonly float[] hostLogProb, hostLogits;
     private byte[] hostTokens = [];
 
     public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator)
@@ -58,6 +58,7 @@ public sealed class CudaStepEngine : IStepEngine
         tokens = accelerator.Allocate1D<byte>((long)slots * MaxStepsPerLaunch);
         logProb = accelerator.Allocate1D<float>(slots);
         (hostSlots, hostPending, hostRng, hostSampling, hostLogProb) = (new int[slots], new int[slots], new ulong[2 * slots], new float[2 * slots], new float[slots]);
+        hostLogits = new float[slots * Config.VocabSize];
         kernel = accelerator.LoadStreamKernel<CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>(CudaStepKernel.Run);
     }
@@ -157,8 +158,8 @@ public sealed class CudaStepEngine : IStepEngine
         rng.View.CopyFromCPU(hostRng);
         sampling.View.CopyFromCPU(hostSampling);
         var tokenView = tokens.View.BaseView.SubView(0, (long)Slots * steps);
-        tokenView.CopyFromCPU(hostTokens.AsSpan(0, Slots * steps));
-        logProb.MemSetToZero();
+        // Generate writes the tokens; priming and teacher forcing read them. The kernel writes every launched stream's likelihood.
+        if (job.Mode != CudaStepJob.Generate) tokenView.CopyFromCPU(hostTokens.AsSpan(0, Slots * steps));
         var config = new KernelConfig(active.Length, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(groupSize)));
         kernel(config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
             tokenView, logits.View, logProb.View);
@@ -178,9 +179,8 @@ public sealed class CudaStepEngine : IStepEngine
 
     private void CopyLogits(int[] active, Span<float> destination)
     {
-        var all = new float[Slots * Config.VocabSize];
-        logits.View.CopyToCPU(all);
-        foreach (int s in active) all.AsSpan(s * Config.VocabSize, Config.VocabSize).CopyTo(destination.Slice(s * Config.VocabSize, Config.VocabSize));
+        logits.View.CopyToCPU(hostLogits);
+        foreach (int s in active) hostLogits.AsSpan(s * Config.VocabSize, Config.VocabSize).CopyTo(destination.Slice(s * Config.VocabSize, Config.VocabSize));
     }
 
     public double LogLikelihood(int slot) { table.Require(slot); return table.LogLikelihood[slot]; }

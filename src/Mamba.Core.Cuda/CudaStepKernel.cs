@@ -182,8 +182,12 @@ public static class CudaStepKernel
                 }
                 else
                 {
-                    float total = 0;
-                    for (int o = 0; o < m.V; o++) total += sh[probs + o];
+                    float total = untempered;   // the same probabilities, summed in the same order, unless tempered
+                    if (temperature != 1)
+                    {
+                        total = 0;
+                        for (int o = 0; o < m.V; o++) total += sh[probs + o];
+                    }
                     // pcg32: the XSH-RR output of the 64-bit LCG (Sampling/Pcg32.cs)
                     ulong old = rngState;
                     rngState = old * 6364136223846793005UL + rngIncrement;

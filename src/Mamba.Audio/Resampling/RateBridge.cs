@@ -20,7 +20,7 @@ public interface IInnerBlock
 public sealed class RateBridge
 {
     private readonly StreamingSincResampler? down, up;
-    private readonly int hostRate, innerRate, maxBlock;
+    private readonly int maxBlock;
     private readonly float[] inner = [], converted = [], fifo = [];
     private int fifoStart, fifoCount;
 
@@ -28,7 +28,7 @@ public sealed class RateBridge
     public RateBridge(int hostRate, int innerRate, int maxBlock)
     {
         if (hostRate <= 0 || innerRate <= 0 || maxBlock <= 0) throw new ArgumentOutOfRangeException(nameof(hostRate), "rates and block must be positive.");
-        (this.hostRate, this.innerRate, this.maxBlock) = (hostRate, innerRate, maxBlock);
+        this.maxBlock = maxBlock;
         if (hostRate == innerRate) return;
         down = new StreamingSincResampler(hostRate, innerRate, maxBlock);
         inner = new float[down.MaxOutput(maxBlock)];
