@@ -94,7 +94,27 @@ public sealed class CudaStepEngine : IStepEngine
         table.Require(slot);
         if (prompt.IsEmpty) throw new ArgumentException("a prompt needs at least one sample.", nameof(prompt));
         state.View.SubView((long)slot * layout.StateSlotStride, layout.StateSlotStride).MemSetToZero();
-        var feed = prompt[..^1];
+        Feed(slot, prompt[..^1]);
+        table.Restart(slot, prompt[^1]);
+    }
+
+    public void ContinuePrime(int slot, ReadOnlySpan<byte> more)
+    {
+        table.Require(slot);
+        if (more.IsEmpty) throw new ArgumentException("a continuation needs at least one sample.", nameof(more));
+        var feed = new byte[more.Length];
+        feed[0] = table.Pending[slot];
+        more[..^1].CopyTo(feed.AsSpan(1));
+        Feed(slot, feed);
+        table.Pending[slot] = more[^1];
+    }
+
+    public void SetHeld(int slot, bool held) => table.SetHeld(slot, held);
+    public bool IsHeld(int slot) => IsActive(slot) && table.Held[slot];
+
+    /// <summary>Steps <paramref name="feed"/> through one stream's state without sampling (priming).</summary>
+    private void Feed(int slot, ReadOnlySpan<byte> feed)
+    {
         for (int done = 0; done < feed.Length; done += MaxStepsPerLaunch)
         {
             int n = Math.Min(MaxStepsPerLaunch, feed.Length - done);
@@ -102,14 +122,13 @@ public sealed class CudaStepEngine : IStepEngine
             feed.Slice(done, n).CopyTo(hostTokens.AsSpan(slot * n, n));
             Launch([slot], new CudaStepJob(n, CudaStepJob.Prime), n);
         }
-        table.Restart(slot, prompt[^1]);
     }
 
     public void Generate(int samples, Span<byte> output, Span<float> lastLogits = default)
     {
         StreamTable.CheckOutputs(Slots, Config.VocabSize, samples, output.Length, lastLogits.Length);
-        if (samples == 0 || table.ActiveCount == 0) return;
-        var active = table.ActiveSlots.AsSpan(0, table.ActiveCount).ToArray();
+        if (samples == 0 || table.StepCount == 0) return;
+        var active = table.StepSlots.AsSpan(0, table.StepCount).ToArray();
         for (int done = 0; done < samples; done += MaxStepsPerLaunch)
         {
             int n = Math.Min(MaxStepsPerLaunch, samples - done);
@@ -128,8 +147,8 @@ public sealed class CudaStepEngine : IStepEngine
     {
         if (next.Length < Slots) throw new ArgumentException($"next has {next.Length} entries; the engine has {Slots} slots.", nameof(next));
         StreamTable.CheckOutputs(Slots, Config.VocabSize, 1, Slots, logits.Length);
-        if (table.ActiveCount == 0) return;
-        var active = table.ActiveSlots.AsSpan(0, table.ActiveCount).ToArray();
+        if (table.StepCount == 0) return;
+        var active = table.StepSlots.AsSpan(0, table.StepCount).ToArray();
         EnsureTokens(1);
         foreach (int s in active) hostTokens[s] = next[s];
         Launch(active, new CudaStepJob(1, CudaStepJob.TeacherForce), 1);

@@ -48,7 +48,26 @@ public interface IStepEngine : IDisposable
     void Prime(int slot, ReadOnlySpan<byte> prompt);
 
     /// <summary>
-    /// Advances every active stream by <paramref name="samples"/> steps, sampling each next sample.
+    /// Continues a prime in chunks, so that a long prompt can be fed between the steps of other
+    /// streams: feeds the pending sample and more[..^1], and more[^1] becomes pending. Prime(a) then
+    /// ContinuePrime(b) leaves the state Prime(a ++ b) leaves. Log-likelihood and sample count are
+    /// kept; settings and RNG too.
+    /// </summary>
+    void ContinuePrime(int slot, ReadOnlySpan<byte> more);
+
+    /// <summary>
+    /// Holds an open stream out of the steps (a paused stream, or one whose listener's buffer is
+    /// full) or lets it step again. <see cref="Generate"/> and <see cref="TeacherForce"/> skip a held
+    /// stream: its state, pending sample, RNG, counts and output row are untouched. Open and Close
+    /// clear the hold.
+    /// </summary>
+    void SetHeld(int slot, bool held);
+
+    /// <summary>Whether <paramref name="slot"/> is open and held.</summary>
+    bool IsHeld(int slot);
+
+    /// <summary>
+    /// Advances every active stream that is not held by <paramref name="samples"/> steps, sampling each next sample.
     /// output: (Slots, samples) bytes, row = slot; rows of inactive slots are left as they were.
     /// lastLogits (optional, empty to skip): (Slots, v) logits of the last step, for tests.
     /// </summary>

@@ -16,8 +16,12 @@ internal sealed class StreamTable
     public readonly Pcg32[] Rng;
     public readonly double[] LogLikelihood;
     public readonly long[] Samples;
+    /// <summary>Open streams a step skips (<see cref="IStepEngine.SetHeld"/>).</summary>
+    public readonly bool[] Held;
     /// <summary>The open slots in ascending order; <see cref="ActiveCount"/> entries are valid.</summary>
     public readonly int[] ActiveSlots;
+    /// <summary>The open slots that are not held, in ascending order: what a step advances; <see cref="StepCount"/> entries are valid.</summary>
+    public readonly int[] StepSlots;
 
     public StreamTable(int slots)
     {
@@ -29,10 +33,13 @@ internal sealed class StreamTable
         LogLikelihood = new double[slots];
         Samples = new long[slots];
         ActiveSlots = new int[slots];
+        Held = new bool[slots];
+        StepSlots = new int[slots];
     }
 
     public int Slots => Active.Length;
     public int ActiveCount { get; private set; }
+    public int StepCount { get; private set; }
 
     public int Open(SamplingSettings settings)
     {
@@ -40,6 +47,7 @@ internal sealed class StreamTable
         int slot = Array.IndexOf(Active, false);
         if (slot < 0) throw new InvalidOperationException($"all {Slots} stream slots are open; close one first.");
         Active[slot] = true;
+        Held[slot] = false;
         Settings[slot] = settings;
         Rng[slot] = new Pcg32(settings.Seed);
         Restart(slot, Silence);
@@ -51,6 +59,14 @@ internal sealed class StreamTable
     {
         Require(slot);
         Active[slot] = false;
+        Held[slot] = false;
+        Reindex();
+    }
+
+    public void SetHeld(int slot, bool held)
+    {
+        Require(slot);
+        Held[slot] = held;
         Reindex();
     }
 
@@ -99,8 +115,14 @@ internal sealed class StreamTable
 
     private void Reindex()
     {
-        int n = 0;
-        for (int s = 0; s < Slots; s++) if (Active[s]) ActiveSlots[n++] = s;
+        int n = 0, step = 0;
+        for (int s = 0; s < Slots; s++)
+        {
+            if (!Active[s]) continue;
+            ActiveSlots[n++] = s;
+            if (!Held[s]) StepSlots[step++] = s;
+        }
         ActiveCount = n;
+        StepCount = step;
     }
 }

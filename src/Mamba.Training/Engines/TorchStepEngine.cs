@@ -76,6 +76,16 @@ public sealed class TorchStepEngine : IStepEngine
         table.Restart(slot, prompt[^1]);
     }
 
+    /// <summary>Not offered: the torch engine primes in one parallel pass from a zeroed state; chunked priming is the CPU and CUDA engines'.</summary>
+    public void ContinuePrime(int slot, ReadOnlySpan<byte> more) =>
+        throw new NotSupportedException("the torch engine primes a whole prompt in one pass; chunked priming (ContinuePrime) needs the CPU or CUDA engine.");
+
+    /// <summary>Not offered: the torch engine steps every slot as one tensor, so a held slot's state would move.</summary>
+    public void SetHeld(int slot, bool held) =>
+        throw new NotSupportedException("the torch engine steps every slot as one tensor and cannot hold one stream; use the CPU or CUDA engine.");
+
+    public bool IsHeld(int slot) => false;
+
     public void Generate(int samples, Span<byte> output, Span<float> lastLogits = default)
     {
         StreamTable.CheckOutputs(Slots, vocab, samples, output.Length, lastLogits.Length);

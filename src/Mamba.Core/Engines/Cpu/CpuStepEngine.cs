@@ -113,10 +113,27 @@ public sealed unsafe class CpuStepEngine : IStepEngine
         table.Restart(slot, prompt[^1]);
     }
 
+    public void ContinuePrime(int slot, ReadOnlySpan<byte> more)
+    {
+        table.Require(slot);
+        if (more.IsEmpty) throw new ArgumentException("a continuation needs at least one sample.", nameof(more));
+        Span<int> one = stackalloc int[1] { slot };
+        Span<byte> token = stackalloc byte[1];
+        for (int i = -1; i < more.Length - 1; i++)
+        {
+            token[0] = i < 0 ? table.Pending[slot] : more[i];
+            Forward(scratch[0], one, token, withHead: false);
+        }
+        table.Pending[slot] = more[^1];
+    }
+
+    public void SetHeld(int slot, bool held) => table.SetHeld(slot, held);
+    public bool IsHeld(int slot) => IsActive(slot) && table.Held[slot];
+
     public void Generate(int samples, Span<byte> output, Span<float> lastLogits = default)
     {
         StreamTable.CheckOutputs(Slots, vocab, samples, output.Length, lastLogits.Length);
-        if (samples == 0 || table.ActiveCount == 0) return;
+        if (samples == 0 || table.StepCount == 0) return;
         fixed (byte* o = output)
         fixed (float* lg = lastLogits)
         {
@@ -130,7 +147,7 @@ public sealed unsafe class CpuStepEngine : IStepEngine
     {
         if (next.Length < Slots) throw new ArgumentException($"next holds {next.Length} samples; one per slot ({Slots}) needed.", nameof(next));
         StreamTable.CheckOutputs(Slots, vocab, 0, 0, logits.Length);
-        if (table.ActiveCount == 0) return;
+        if (table.StepCount == 0) return;
         fixed (byte* f = next)
         fixed (float* lg = logits)
         {
@@ -168,16 +185,16 @@ public sealed unsafe class CpuStepEngine : IStepEngine
     /// <summary>Splits the active streams into one contiguous chunk per thread and runs them.</summary>
     private void Dispatch()
     {
-        jobParts = Math.Min(Threads, table.ActiveCount);
+        jobParts = Math.Min(Threads, table.StepCount);
         workers.Run(jobParts, runPart);
     }
 
     /// <summary>One thread's share of the job: <see cref="jobSamples"/> steps of its chunk of streams.</summary>
     private void RunPart(int part)
     {
-        int active = table.ActiveCount;
+        int active = table.StepCount;
         int start = (int)((long)active * part / jobParts), end = (int)((long)active * (part + 1) / jobParts);
-        var slots = new ReadOnlySpan<int>(table.ActiveSlots, start, end - start);
+        var slots = new ReadOnlySpan<int>(table.StepSlots, start, end - start);
         var sc = scratch[part];
         int g0 = slots.Length;
         byte* pending = stackalloc byte[g0];
