@@ -28,6 +28,8 @@ public static class MambaAudioApp
         ["play"] = typeof(PlayCommand.Settings),
         ["plugins"] = typeof(PluginsCommand.Settings),
         ["devices"] = typeof(DevicesCommand.Settings),
+        ["serve"] = typeof(ServeCommand.Settings),
+        ["listen"] = typeof(ListenCommand.Settings),
         ["bench selective-copy"] = typeof(SelectiveCopyCommand.Settings),
         ["bench scan"] = typeof(ScanCommand.Settings),
         ["bench generate"] = typeof(GenerateCommand.Settings),
@@ -59,6 +61,12 @@ public static class MambaAudioApp
                 .WithDescription("List what a chain can name: generators, effects and sinks, with their settings and live parameters.");
             config.AddCommand<DevicesCommand>("devices")
                 .WithDescription("List where sound can go and come from: whether a PulseAudio server answers, and ALSA's devices.");
+            config.AddCommand<ServeCommand>("serve")
+                .WithDescription("Serve generated streams to many clients over WebSocket (MessagePack), one continuous batch per model, with a browser page at /, /health and /metrics.")
+                .WithExample("serve", "--model", "samples/models/digits-small", "--token", "change-me-please");
+            config.AddCommand<ListenCommand>("listen")
+                .WithDescription("Play a stream of a serve instance to the sound card, or write it to a WAV file.")
+                .WithExample("listen", "ws://127.0.0.1:8765/ws", "--token", "change-me-please", "--out", "remote.wav", "--seconds", "5");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Measured benchmarks: each prints a table and writes JSON.");

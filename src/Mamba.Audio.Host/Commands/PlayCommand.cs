@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Mamba.Audio.Chains;
 using Mamba.Audio.Host.Terminal;
 using Mamba.Audio.Plugins;
+using Mamba.Audio.Service.Client;
 using Mamba.Audio.Streaming;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -60,10 +61,12 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         }
     }
 
-    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        Run(ChainFile.Parse(settings.Chain), settings, cancellationToken);
+
+    private int Run(ChainText text, Settings settings, CancellationToken cancellationToken)
     {
         // build and prepare everything before audio starts: a model loads here, never on the audio path
-        var text = ChainFile.Parse(settings.Chain);
         if (text.Sinks.Count == 0) text = text with { Sinks = [new StageText(SoundCardSink.DefaultName, new Dictionary<string, string>())] };
         using var chain = Chain.Build(text, ChainCatalog.Create(settings.Plugins), new ChainContext(settings.Force, settings.Rate));
         var cards = chain.Sinks.OfType<SoundCardSink>().ToList();
@@ -148,6 +151,22 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
                 host.RealTimeFactor, host.DeviceThreadAllocatedBytes, Machine = MachineInfo.Describe(),
             });
         return 0;
+    }
+
+    /// <summary>`listen` without --out: the remote stream through play's own path (ring, device, status line, figures).</summary>
+    public static int PlayRemote(RemoteRequest request, int rate, double seconds, CancellationToken cancel)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["url"] = request.Uri.ToString(), ["temperature"] = request.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["top_p"] = request.TopP.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (request.Token is { } token) settings["token"] = token;
+        if (request.Model is { } model) settings["model"] = model;
+        if (request.Seed is { } seed) settings["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (request.Seconds is { } s) settings["seconds"] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var text = new ChainText(new StageText("remote", settings), [], []);
+        return new PlayCommand().Run(text, new Settings { Chain = "remote", Seconds = seconds, Rate = rate }, cancel);
     }
 
     private static string Speed(double realTimeFactor) => double.IsNaN(realTimeFactor) ? "paced by its input" : $"{realTimeFactor:F2}x real time";
