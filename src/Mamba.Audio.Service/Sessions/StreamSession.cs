@@ -285,7 +285,15 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
             if (socket.State != WebSocketState.Open) throw new OperationCanceledException("the connection is closing.");
             audio.ResetWrittenCount();
             ServerMessageWriter.Audio(audio, sentBlocks, data.Span);
-            await socket.SendAsync(audio.WrittenMemory, WebSocketMessageType.Binary, true, cancel);
+            // A send that does not complete within the slow-reader limit means the socket buffers are full: the client is not reading.
+            // (The timeout aborts the socket, which ends the receive side too; its own token says it was the cause.)
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(options.SlowReaderSeconds));
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancel, limit.Token);
+            try { await socket.SendAsync(audio.WrittenMemory, WebSocketMessageType.Binary, true, either.Token); }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException && limit.IsCancellationRequested)
+            {
+                throw new ProtocolException(ErrorCodes.SlowReader, $"the client reads too slowly: one block could not be sent in {options.SlowReaderSeconds:0.#} s.");
+            }
             sentBlocks++;
             metrics.SentBlocks.Inc();
         }
