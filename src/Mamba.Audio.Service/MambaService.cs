@@ -101,6 +101,7 @@ public sealed class MambaService : IAsyncDisposable
         web.MapGet("/app.js", () => Page("app.js", "text/javascript; charset=utf-8"));
         web.MapGet("/msgpack.js", () => Page("msgpack.js", "text/javascript; charset=utf-8"));
         web.MapGet("/player-worklet.js", () => Page("player-worklet.js", "text/javascript; charset=utf-8"));
+        web.MapGet("/favicon.ico", () => Results.NoContent());
         web.MapGet("/health", () => Results.Json(new
         {
             status = models.Batches.All(b => b.Failure is null) ? "ok" : "failing",

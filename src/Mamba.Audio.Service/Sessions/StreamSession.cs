@@ -154,7 +154,8 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
         var encoder = new BlockEncoder(start.Encoding, batch.SampleRate, outputRate, start.Block);
         if (account.TryOpenStream() is { } refusal) throw new ProtocolException(ErrorCodes.Limit, refusal);
         accountHeld = true;
-        ulong seed = start.Seed ?? (ulong)Random.Shared.NextInt64(long.MaxValue);
+        // A drawn seed stays below 2^53 so a browser page (JavaScript numbers) shows and replays it exactly.
+        ulong seed = start.Seed ?? (ulong)Random.Shared.NextInt64(1L << 53);
         current = new SamplingSettings(start.Temperature, start.TopP, seed);
         long total = start.Seconds is { } s ? Math.Max(1, (long)Math.Round(s * batch.SampleRate)) : long.MaxValue;
         int modelBlock = (int)Math.Ceiling((double)start.Block * batch.SampleRate / outputRate);
