@@ -33,6 +33,7 @@ public static class MambaAudioApp
         ["bench selective-copy"] = typeof(SelectiveCopyCommand.Settings),
         ["bench scan"] = typeof(ScanCommand.Settings),
         ["bench generate"] = typeof(GenerateCommand.Settings),
+        ["bench serve"] = typeof(ServeBenchCommand.Settings),
     };
 
     public static CommandApp Create()
@@ -75,6 +76,8 @@ public static class MambaAudioApp
                     .WithExample("bench", "selective-copy", "--preset", "quick");
                 bench.AddCommand<ScanCommand>("scan")
                     .WithDescription("Time the fused CPU selective scan against the reference, forward and forward+backward.");
+                bench.AddCommand<ServeBenchCommand>("serve")
+                    .WithDescription("The service on loopback: concurrent real-time streams (first-block and inter-block latency, late blocks, memory), connections per second, batching against one by one.");
                 bench.AddCommand<GenerateCommand>("generate")
                     .WithDescription("Generation speed per engine and stream count, peak memory against duration, and the Transformer's cost per sample against context.");
             });
