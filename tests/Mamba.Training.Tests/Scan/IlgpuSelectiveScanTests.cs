@@ -20,8 +20,9 @@ public class IlgpuSelectiveScanTests
         var x32 = ScanInputs.Random(seed, b, dIn, n, l, withZ, deltaMax: deltaMax);
         var w = randn(new long[] { b, dIn, l }, generator: new Generator((ulong)seed + 1));
         var truth = ScanResult.Run(ReferenceSelectiveScan.Instance, x32.To(ScalarType.Float64), w);
+        var float32 = ScanResult.Run(ReferenceSelectiveScan.Instance, x32, w);
         var kernels = ScanResult.Run(IlgpuSelectiveScan.Instance, x32.On(device), w);
-        kernels.AssertCloseTo(truth, 1e-4, context + ", ilgpu float32 vs reference float64");
+        kernels.AssertCloseTo(truth, 1e-4, context + ", ilgpu float32 vs reference float64", float32);
     }
 
     [Theory]
