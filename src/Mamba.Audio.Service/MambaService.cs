@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json;
 using Mamba.Audio.Service.Batching;
@@ -80,7 +79,7 @@ public sealed class MambaService : IAsyncDisposable
         {
             await app.StartAsync();
         }
-        catch (IOException e) when (e.InnerException is SocketException || e is IOException)
+        catch (IOException e)   // Kestrel's AddressInUseException is one
         {
             await app.DisposeAsync();
             models.Dispose();

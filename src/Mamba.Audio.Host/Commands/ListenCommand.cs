@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.ComponentModel;
 using Mamba.Audio.Files;
 using Mamba.Audio.Service.Client;
@@ -86,7 +85,7 @@ public sealed class ListenCommand : AsyncCommand<ListenCommand.Settings>
                         break;
                     case AudioMessage audio:
                         int n = audio.Data.Length / 2;
-                        for (int i = 0; i < n; i++) samples[i] = BinaryPrimitives.ReadInt16LittleEndian(audio.Data.AsSpan(2 * i)) / 32768f;
+                        Pcm16WavWriter.FromPcm16(audio.Data, samples);
                         wav!.Write(samples.AsSpan(0, n));
                         received += n;
                         break;

@@ -89,7 +89,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             MaxPromptSeconds = settings.MaxPromptSeconds, IdleTimeout = TimeSpan.FromSeconds(settings.IdleSeconds), LeadMilliseconds = settings.LeadMs,
             SlowReaderSeconds = settings.SlowReaderSeconds,
         }.Validate();
-        var models = (settings.Models.Length > 0 ? settings.Models : [TestRepositoryDefault()]).Select(ModelSource.Parse).ToList();
+        var models = (settings.Models.Length > 0 ? settings.Models : [BundledModel()]).Select(ModelSource.Parse).ToList();
         var metrics = new ServiceMetrics();
         AnsiConsole.MarkupLineInterpolated($"loading {models.Count} model(s) on the {settings.Engine} engine, {settings.Slots} slots each ...");
         var catalog = new ModelCatalog(models, settings.Slots, settings.Engine == "cuda" ? ServiceEngine.Cuda : ServiceEngine.Cpu, settings.Threads, metrics, settings.Chunk);
@@ -116,7 +116,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         return 0;
     }
 
-    private static string TestRepositoryDefault()
+    private static string BundledModel()
     {
         var repo = Environment.GetEnvironmentVariable("MAMBA_AUDIO_REPO") is { Length: > 0 } r ? r : Directory.GetCurrentDirectory();
         var path = Path.Combine(repo, "samples", "models", "digits-small");

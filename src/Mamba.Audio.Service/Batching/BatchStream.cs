@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Mamba.Audio.Streaming;
 using Mamba.Core.Sampling;
 
 namespace Mamba.Audio.Service.Batching;
@@ -20,12 +21,13 @@ public sealed class BatchStream
     {
         this.batch = batch;
         Request = request;
-        Ring = new ClassRing(request.RingSamples);
+        Ring = new SpscRing<byte>(request.RingSamples);
         promptLeft = request.Prompt?.Length ?? 0;
     }
 
     public StreamRequest Request { get; }
-    public ClassRing Ring { get; }
+    /// <summary>Generated classes not yet taken by the session; the batch generates for the stream only while a chunk fits.</summary>
+    public SpscRing<byte> Ring { get; }
     public ModelBatch Batch => batch;
 
     /// <summary>Prompt classes not yet primed; the stream generates once it is 0.</summary>
@@ -79,7 +81,6 @@ public sealed class BatchStream
 
     internal int Slot { get; set; } = -1;
     internal bool Left => left;
-    internal long PromptPrimed { get; set; }
     internal bool Held { get; set; }
 
     internal SamplingSettings? TakeSampling() => Interlocked.Exchange(ref sampling, null)?.Value;
@@ -88,7 +89,7 @@ public sealed class BatchStream
 
     internal void Wrote(ReadOnlySpan<byte> classes)
     {
-        Ring.Write(classes);
+        if (Ring.Write(classes) != classes.Length) throw new InvalidOperationException($"the ring had no room for {classes.Length} classes; the batch checks Free first.");
         Interlocked.Add(ref generated, classes.Length);
         if (Generated >= Request.TotalSamples) finished = true;
         Signal();

@@ -25,7 +25,7 @@ public sealed class ModelBatch : IDisposable
     private volatile bool stopping;
     private int reserved;
     private int primeTurn;
-    private long generatedTotal, steps;
+    private long generatedTotal;
 
     /// <param name="engine">Owned: disposed with the batch.</param>
     /// <param name="onStep">Called on the batch thread after each step: its wall seconds, streams stepped, samples made.</param>
@@ -55,7 +55,6 @@ public sealed class ModelBatch : IDisposable
     /// <summary>Streams joined and not yet left (slots reserved).</summary>
     public int StreamCount => Volatile.Read(ref reserved);
     public long GeneratedTotal => Interlocked.Read(ref generatedTotal);
-    public long Steps => Interlocked.Read(ref steps);
 
     /// <summary>The engine failed; the batch stopped and every stream was failed with this reason.</summary>
     public string? Failure { get; private set; }
@@ -85,7 +84,7 @@ public sealed class ModelBatch : IDisposable
             while (!stopping)
             {
                 Admit();
-                Retire();
+                ApplyRequests();
                 bool primed = PrimeOne();
                 int going = Hold();
                 if (going == 0)
@@ -96,7 +95,6 @@ public sealed class ModelBatch : IDisposable
                 var clock = Stopwatch.GetTimestamp();
                 engine.Generate(Chunk, output);
                 double seconds = Stopwatch.GetElapsedTime(clock).TotalSeconds;
-                Interlocked.Increment(ref steps);
                 int made = 0;
                 foreach (var s in streams)
                 {
@@ -127,15 +125,14 @@ public sealed class ModelBatch : IDisposable
             if (s.Request.Prompt is { Length: > 0 } prompt)
             {
                 engine.Prime(s.Slot, prompt.AsSpan(0, 1));
-                s.PromptPrimed = 1;
                 s.Primed(1);
             }
-            s.Held = false;
             streams.Add(s);
         }
     }
 
-    private void Retire()
+    /// <summary>The sessions' requests since the last step: new sampling settings, and leaving (the slot is closed).</summary>
+    private void ApplyRequests()
     {
         for (int i = streams.Count - 1; i >= 0; i--)
         {
@@ -155,10 +152,10 @@ public sealed class ModelBatch : IDisposable
         {
             var s = streams[(primeTurn + k) % streams.Count];
             var prompt = s.Request.Prompt;
-            if (prompt is null || s.PromptPrimed >= prompt.Length || s.Left) continue;
-            int n = (int)Math.Min(PrimeChunk, prompt.Length - s.PromptPrimed);
-            engine.ContinuePrime(s.Slot, prompt.AsSpan((int)s.PromptPrimed, n));
-            s.PromptPrimed += n;
+            if (prompt is null || s.PromptLeft == 0 || s.Left) continue;
+            int primed = (int)(prompt.Length - s.PromptLeft);
+            int n = Math.Min(PrimeChunk, prompt.Length - primed);
+            engine.ContinuePrime(s.Slot, prompt.AsSpan(primed, n));
             s.Primed(n);
             primeTurn = (primeTurn + k + 1) % Math.Max(1, streams.Count);
             return true;

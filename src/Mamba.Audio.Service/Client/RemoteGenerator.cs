@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using Mamba.Audio.Files;
 using Mamba.Audio.Plugins;
 using Mamba.Audio.Service.Protocol;
 using Mamba.Audio.Streaming;
@@ -58,14 +58,18 @@ public sealed class RemoteGenerator(RemoteRequest request) : Generator("remote",
                 {
                     case AudioMessage audio:
                         int n = audio.Data.Length / 2;
-                        for (int i = 0; i < n; i++) samples[i] = BinaryPrimitives.ReadInt16LittleEndian(audio.Data.AsSpan(2 * i)) / 32768f;
+                        if (n > samples.Length)
+                        {
+                            ServerError = $"the server sent a block of {n} samples; the protocol's blocks hold at most {samples.Length}.";
+                            return;
+                        }
+                        Pcm16WavWriter.FromPcm16(audio.Data, samples);
                         int done = 0;
                         // The server paces to real time, so the ring fills only if the device stalls: then wait rather than drop.
                         while (done < n && !serverDone)
                         {
                             done += ring!.Write(samples.AsSpan(done, n - done));
                             arrived.Set();
-                            arrived.Reset();
                             if (done < n) await Task.Delay(5);
                         }
                         break;
@@ -78,7 +82,11 @@ public sealed class RemoteGenerator(RemoteRequest request) : Generator("remote",
         {
             ServerError ??= e.Message;
         }
-        finally { serverDone = true; }
+        finally
+        {
+            serverDone = true;
+            arrived.Set();
+        }
     }
 
     /// <summary>
@@ -92,6 +100,7 @@ public sealed class RemoteGenerator(RemoteRequest request) : Generator("remote",
         long start = Environment.TickCount64;
         while (true)
         {
+            arrived.Reset();   // before reading: a block written after the read sets it again, so no arrival is missed
             n += ring!.Read(output[n..]);
             if (n == output.Length || serverDone && ring.Count == 0) break;
             if (Environment.TickCount64 - start > WaitLimit.TotalMilliseconds)

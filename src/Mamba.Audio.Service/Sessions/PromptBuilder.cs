@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using Mamba.Audio.Files;
 using Mamba.Audio.Resampling;
 using Mamba.Audio.Service.Protocol;
 
@@ -54,7 +54,7 @@ public sealed class PromptBuilder(int modelRate, double maxSeconds)
         for (int start = 0; start < samples; start += Piece)
         {
             int n = Math.Min(Piece, samples - start);
-            for (int i = 0; i < n; i++) input[i] = BinaryPrimitives.ReadInt16LittleEndian(message.Data.AsSpan(2 * (start + i))) / 32768f;
+            Pcm16WavWriter.FromPcm16(message.Data.AsSpan(2 * start, 2 * n), input);
             Append(input.AsSpan(0, n));
         }
     }

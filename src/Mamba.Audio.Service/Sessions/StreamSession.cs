@@ -31,8 +31,7 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
     private Task? sender;
     private bool accountHeld;
     private long lastMessage = Stopwatch.GetTimestamp();
-    private volatile bool paused;
-    private long pausedAt;
+    private long pausedAt;   // when the stream was paused (BatchStream.Paused says whether it is)
 
     public async Task RunAsync(CancellationToken serverStopping)
     {
@@ -117,13 +116,16 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
                 return;
             case PauseMessage:
                 if (stream is null) throw OutOfOrder("pause needs a running stream.");
-                if (!paused) { pausedAt = Stopwatch.GetTimestamp(); paused = true; stream.Pause(true); }
+                if (!stream.Paused)
+                {
+                    Volatile.Write(ref pausedAt, Stopwatch.GetTimestamp());
+                    stream.Pause(true);
+                }
                 return;
             case ResumeMessage:
                 if (stream is null) throw OutOfOrder("resume needs a running stream.");
-                if (paused)
+                if (stream.Paused)
                 {
-                    paused = false;
                     stream.Pause(false);
                     if (resumed.CurrentCount == 0) resumed.Release();
                 }
@@ -148,7 +150,7 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
     {
         var batch = models.Find(start.Model)
             ?? throw new ProtocolException(ErrorCodes.UnknownModel, $"no model \"{AudioEncodings.Truncate(start.Model ?? "")}\"; this server has {string.Join(", ", models.Names)}.");
-        if (prompt is not null && batch != models.Find(null) && batch.SampleRate != models.Find(null)!.SampleRate)
+        if (prompt is not null && batch.SampleRate != models.Find(null)!.SampleRate)
             throw new ProtocolException(ErrorCodes.BadField, "the prompt was read at the first model's rate; send it on a connection to a model of that rate.");
         int outputRate = start.SampleRate ?? batch.SampleRate;
         var encoder = new BlockEncoder(start.Encoding, batch.SampleRate, outputRate, start.Block);
@@ -163,7 +165,6 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
         var classes = prompt?.Finish();
         stream = batch.TryJoin(new StreamRequest(current, classes, total, ring))
             ?? throw new ProtocolException(ErrorCodes.Busy, $"model {batch.Name} is serving its {batch.Slots} streams; try again later.");
-        metrics.ActiveStreams.WithLabels(batch.Name).Inc();
         var info = new StartedInfo(id, batch.Name, batch.SampleRate, outputRate, start.Block, start.Encoding, seed, options.LeadMilliseconds, classes?.Length ?? 0);
         await SendControlAsync(w => ServerMessageWriter.Started(w, info));
         long started = Stopwatch.GetTimestamp();
@@ -176,7 +177,8 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
 
     private async Task SendLoopAsync(BatchStream s, BlockEncoder encoder, int outputRate, long startedAt, CancellationToken cancel)
     {
-        var batchName = s.Batch.Name;
+        var active = metrics.ActiveStreams.WithLabels(s.Batch.Name);
+        active.Inc();
         try
         {
             var audio = new ArrayBufferWriter<byte>(encoder.BlockBytes + 32);
@@ -189,16 +191,16 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
             bool ended = false;
             while (!cancel.IsCancellationRequested)
             {
-                if (paused)
+                if (s.Paused)
                 {
-                    while (paused) await resumed.WaitAsync(TimeSpan.FromMilliseconds(250), cancel);
+                    while (s.Paused) await resumed.WaitAsync(TimeSpan.FromMilliseconds(250), cancel);
                     // The client's buffer ran down while paused: the schedule starts again from now.
                     if (clock != 0) clock = Stopwatch.GetTimestamp() - (long)(sentBlocks * blockSeconds * Stopwatch.Frequency);
                     continue;
                 }
                 // Fill one block; waiting here is waiting on generation (or the prompt).
                 double waited = 0;
-                while (!encoder.HasBlock && !ended && !paused)
+                while (!encoder.HasBlock && !ended && !s.Paused)
                 {
                     int n = s.Read(classes.AsSpan(0, encoder.ClassesWanted));
                     if (n > 0) { encoder.Feed(classes.AsSpan(0, n)); continue; }
@@ -214,7 +216,7 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
                     waited += Stopwatch.GetElapsedTime(w0).TotalSeconds;
                     if (Stopwatch.GetTimestamp() - statsAt > Stopwatch.Frequency) { await SendStatsAsync(s, late, samplesSent, outputRate, clock, ref statsAt, ref statsGenerated); }
                 }
-                if (paused) continue;
+                if (s.Paused) continue;
                 if (ended && !encoder.HasBlock)
                 {
                     int tail = encoder.Take(block, partial: true);
@@ -261,7 +263,7 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
         }
         finally
         {
-            metrics.ActiveStreams.WithLabels(batchName).Dec();
+            active.Dec();
         }
     }
 
@@ -274,7 +276,7 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
         double leadMs = clock == 0 ? 0 : (samplesSent / (double)outputRate - (double)(now - clock) / Stopwatch.Frequency) * 1000;
         statsAt = now;
         statsGenerated = generated;
-        var stats = new StreamStats(sentBlocks, samplesSent, leadMs, late, rtf, s.Batch.StreamCount, paused, s.PromptLeft);
+        var stats = new StreamStats(sentBlocks, samplesSent, leadMs, late, rtf, s.Batch.StreamCount, s.Paused, s.PromptLeft);
         return SendControlAsync(w => ServerMessageWriter.Stats(w, stats));
     }
 
@@ -364,7 +366,7 @@ public sealed class StreamSession(WebSocket socket, TokenAccount account, ModelC
                     await FailAsync(ErrorCodes.Timeout, $"no start message in {idle.TotalSeconds:0.#} s.");
                     return;
                 }
-                if (paused && Stopwatch.GetElapsedTime(pausedAt) > idle)
+                if (stream is { Paused: true } && Stopwatch.GetElapsedTime(Volatile.Read(ref pausedAt)) > idle)
                 {
                     await FailAsync(ErrorCodes.Timeout, $"the stream stayed paused for {idle.TotalSeconds:0.#} s.");
                     return;

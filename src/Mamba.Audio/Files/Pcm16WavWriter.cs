@@ -78,6 +78,16 @@ public sealed class Pcm16WavWriter : IDisposable
     public static short ToPcm16(float sample) =>
         float.IsNaN(sample) ? (short)0 : (short)Math.Clamp(MathF.Round(sample * 32768f), -32768f, 32767f);
 
+    /// <summary>
+    /// 16-bit little-endian PCM bytes (two a sample) back to floats, x / 32768: how a 16-bit file is
+    /// read, so <see cref="ToPcm16"/> of the result gives the same bytes again.
+    /// </summary>
+    public static void FromPcm16(ReadOnlySpan<byte> littleEndian, Span<float> samples)
+    {
+        int n = littleEndian.Length / 2;
+        for (int i = 0; i < n; i++) samples[i] = BinaryPrimitives.ReadInt16LittleEndian(littleEndian[(2 * i)..]) / 32768f;
+    }
+
     /// <summary>The canonical 44-byte header of a mono 16-bit PCM file holding <paramref name="dataBytes"/>.</summary>
     private static byte[] Header(int sampleRate, uint dataBytes)
     {

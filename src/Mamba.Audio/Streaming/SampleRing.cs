@@ -1,24 +1,28 @@
 namespace Mamba.Audio.Streaming;
 
+/// <summary>The ring of float samples between a chain's generator thread and the device thread.</summary>
+public sealed class SampleRing(int minimumCapacity) : SpscRing<float>(minimumCapacity);
+
 /// <summary>
-/// A single-producer single-consumer ring of float samples, lock-free: the generator thread writes,
-/// the device thread reads, and neither ever waits for the other. The capacity is a power of two;
+/// A single-producer single-consumer ring, lock-free: one thread writes, another reads, and
+/// neither ever waits for the other (a chain's generator and the device: <see cref="SampleRing"/>;
+/// the service's batch and a session: mu-law classes). The capacity is a power of two;
 /// the read and write counters only grow (64-bit: no wrap in practice), published with
-/// release/acquire ordering so the reader never sees a sample before it is written.
+/// release/acquire ordering so the reader never sees an item before it is written.
 /// </summary>
-public sealed class SampleRing
+public class SpscRing<T> where T : unmanaged
 {
-    private readonly float[] buffer;
+    private readonly T[] buffer;
     private readonly int mask;
     private long written;   // written by the producer only
     private long read;      // written by the consumer only
 
-    public SampleRing(int minimumCapacity)
+    public SpscRing(int minimumCapacity)
     {
         if (minimumCapacity is < 1 or > 1 << 28) throw new ArgumentOutOfRangeException(nameof(minimumCapacity), minimumCapacity, "must be in 1..2^28 samples.");
         int capacity = 1;
         while (capacity < minimumCapacity) capacity <<= 1;
-        buffer = new float[capacity];
+        buffer = new T[capacity];
         mask = capacity - 1;
     }
 
@@ -31,7 +35,7 @@ public sealed class SampleRing
     public int Free => Capacity - Count;
 
     /// <summary>Producer: writes as much of <paramref name="samples"/> as fits; returns the count written.</summary>
-    public int Write(ReadOnlySpan<float> samples)
+    public int Write(ReadOnlySpan<T> samples)
     {
         long w = written;                               // own counter: no barrier needed
         int n = Math.Min(samples.Length, Capacity - (int)(w - Volatile.Read(ref read)));
@@ -44,7 +48,7 @@ public sealed class SampleRing
     }
 
     /// <summary>Consumer: reads up to <c>destination.Length</c> samples; returns the count read.</summary>
-    public int Read(Span<float> destination)
+    public int Read(Span<T> destination)
     {
         long r = read;
         int n = Math.Min(destination.Length, (int)(Volatile.Read(ref written) - r));   // acquire

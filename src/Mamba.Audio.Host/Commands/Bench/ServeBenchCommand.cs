@@ -138,14 +138,23 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
         return new BatchRow(n, batched, single, batched / single, batched / rate);
     }
 
+    private const string Token = "bench-token-0123456789";
+
+    /// <summary>A service on a free loopback port serving <paramref name="weights"/> as model "bench".</summary>
+    private static Task<MambaService> StartService(CpuWeights weights, int rate, int slots, ServiceEngine engine, int threads)
+    {
+        var metrics = new ServiceMetrics();
+        var catalog = new ModelCatalog([new ModelSource("bench", null, weights, rate)], slots, engine, threads, metrics);
+        return MambaService.StartAsync(new ServiceOptions { Port = 0, Tokens = [Token], MaxStreamsPerToken = Math.Max(slots, 64) }, catalog, metrics);
+    }
+
+    private static Uri StreamUri(MambaService service) => new($"ws://127.0.0.1:{service.Port}{ProtocolInfo.Path}");
+
     private static async Task<LoadRow> MeasureLoad(CpuWeights weights, int rate, int n, int slots, Settings settings, CancellationToken cancel)
     {
-        const string token = "bench-token-0123456789";
-        var metrics = new ServiceMetrics();
-        var catalog = new ModelCatalog([new ModelSource("bench", null, weights, rate)], slots,
-            settings.Engine == "cuda" ? ServiceEngine.Cuda : ServiceEngine.Cpu, settings.Threads, metrics);
-        await using var service = await MambaService.StartAsync(new ServiceOptions { Port = 0, Tokens = [token], MaxStreamsPerToken = slots }, catalog, metrics);
-        var uri = new Uri($"ws://127.0.0.1:{service.Port}/ws");
+        await using var service = await StartService(weights, rate, slots, settings.Engine == "cuda" ? ServiceEngine.Cuda : ServiceEngine.Cpu, settings.Threads);
+        var metrics = service.Metrics;
+        var uri = StreamUri(service);
         GC.Collect();
         long before = Process.GetCurrentProcess().WorkingSet64;
         long peak = before;
@@ -160,7 +169,7 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
         }, cancel);
         var clients = Enumerable.Range(0, n).Select(async i =>
         {
-            await using var client = await StreamClient.ConnectAsync(uri, token, cancel);
+            await using var client = await StreamClient.ConnectAsync(uri, Token, cancel);
             var clock = Stopwatch.StartNew();
             await client.StartAsync(new StartMessage(ProtocolInfo.Version, null, 1f, 1f, (ulong)i, null, settings.Block, AudioEncoding.MuLaw, settings.Seconds), cancel);
             var arrivals = new List<double>();
@@ -184,18 +193,15 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
 
     private static async Task<double> MeasureConnections(CpuWeights weights, int rate, CancellationToken cancel)
     {
-        const string token = "bench-token-0123456789";
-        var metrics = new ServiceMetrics();
-        var catalog = new ModelCatalog([new ModelSource("bench", null, weights, rate)], 16, ServiceEngine.Cpu, 0, metrics);
-        await using var service = await MambaService.StartAsync(new ServiceOptions { Port = 0, Tokens = [token] }, catalog, metrics);
-        var uri = new Uri($"ws://127.0.0.1:{service.Port}/ws");
+        await using var service = await StartService(weights, rate, 16, ServiceEngine.Cpu, 0);
+        var uri = StreamUri(service);
         var clock = Stopwatch.StartNew();
         long done = 0;
         var workers = Enumerable.Range(0, 8).Select(async w =>
         {
             while (clock.Elapsed.TotalSeconds < 3)
             {
-                await using var client = await StreamClient.ConnectAsync(uri, token, cancel);
+                await using var client = await StreamClient.ConnectAsync(uri, Token, cancel);
                 await client.StartAsync(new StartMessage(ProtocolInfo.Version, null, 1f, 1f, 1, null, 256, AudioEncoding.MuLaw, 256.0 / rate), cancel);
                 while (await client.ReceiveAsync(cancel) is { } message && message is not AudioMessage) { }
                 Interlocked.Increment(ref done);
