@@ -139,6 +139,11 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
         table.AddRow("generator speed", $"{Speed(host.RealTimeFactor)} (audio per second of the chain's work, first block left out)");
         if (output is AlsaOutput alsa) table.AddRow("device underruns (ALSA xruns, recovered)", $"{alsa.DeviceUnderruns}");
         if (chain.Source is CaptureGenerator { Backend: SoundCardBackend.Alsa } alsaCapture) table.AddRow("capture overruns (ALSA, recovered)", $"{alsaCapture.Overruns}");
+        if (chain.Source is RemoteGenerator remote)
+        {
+            table.AddRow("network underruns (remote)", $"{remote.UnderrunSamples:N0} samples of silence where the stream had not arrived; late blocks at the server {remote.LateBlocksAtServer}");
+            if (remote.ServerError is { } serverError) table.AddRow("the server ended the stream", Markup.Escape(serverError));
+        }
         if (chain.Source is CaptureGenerator { Backend: SoundCardBackend.Wasapi } wasapiCapture) table.AddRow("capture discontinuities (WASAPI packets)", $"{wasapiCapture.Overruns}");
         table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
         AnsiConsole.Write(table);
