@@ -63,7 +63,7 @@ public sealed class ListenCommand : AsyncCommand<ListenCommand.Settings>
             return PlayCommand.PlayRemote(request, settings.Rate ?? 48000, settings.Seconds, cancellationToken);
         }
         if (File.Exists(settings.Out) && !settings.Force) throw new IOException($"{settings.Out} exists; --force replaces it.");
-        await using var client = await StreamClient.ConnectAsync(uri, token, cancellationToken);
+        await using var client = await StreamClient.ConnectOrExplainAsync(uri, token, cancellationToken);
         await client.StartAsync(new StartMessage(ProtocolInfo.Version, settings.Model, settings.Temperature, settings.TopP, settings.Seed,
             settings.Rate, 1024, AudioEncoding.Pcm16, seconds), cancellationToken);
         Pcm16WavWriter? wav = null;
@@ -94,7 +94,8 @@ public sealed class ListenCommand : AsyncCommand<ListenCommand.Settings>
                         AnsiConsole.MarkupLineInterpolated($"{received / (double)Math.Max(1, rate),7:0.0} s received, server lead {stats.Stats.LeadMilliseconds:0} ms, generation {stats.Stats.RealTimeFactor:0.00}x real time, late blocks {late}");
                         break;
                     case ErrorMessage error:
-                        throw new InvalidOperationException($"the server ended the stream ({error.Code}): {error.Message}");
+                        throw new IOException($"the server ended the stream ({error.Code}): {error.Message.TrimEnd('.')}" +
+                            (wav is null ? "." : $"; the {received:N0} samples received are in {settings.Out}."));
                     case StoppedMessage stopped:
                         AnsiConsole.MarkupLineInterpolated($"stopped ({stopped.Reason}) after {stopped.Blocks} blocks");
                         break;

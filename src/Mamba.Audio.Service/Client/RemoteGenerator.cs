@@ -34,15 +34,15 @@ public sealed class RemoteGenerator(RemoteRequest request) : Generator("remote",
     protected override void OnPrepare(StreamFormat format)
     {
         ring = new SampleRing(format.SampleRate * 2);
-        client = StreamClient.ConnectAsync(request.Uri, request.Token).GetAwaiter().GetResult();
+        client = StreamClient.ConnectOrExplainAsync(request.Uri, request.Token).GetAwaiter().GetResult();
         client.StartAsync(new StartMessage(ProtocolInfo.Version, request.Model, request.Temperature, request.TopP, request.Seed,
             format.SampleRate, Math.Clamp(format.MaxBlock, ClientMessageReader.MinBlock, ClientMessageReader.MaxBlock), AudioEncoding.Pcm16, request.Seconds)).GetAwaiter().GetResult();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         switch (client.ReceiveAsync(timeout.Token).GetAwaiter().GetResult())
         {
             case StartedMessage started: Started = started.Info; break;
-            case ErrorMessage error: throw new InvalidOperationException($"{request.Uri} refused the stream ({error.Code}): {error.Message}");
-            case var other: throw new InvalidOperationException($"{request.Uri} answered start with {other?.GetType().Name ?? "a closed connection"}.");
+            case ErrorMessage error: throw new IOException($"{request.Uri} refused the stream ({error.Code}): {error.Message}");
+            case var other: throw new IOException($"{request.Uri} answered start with {other?.GetType().Name ?? "a closed connection"}.");
         }
         receiving = Task.Run(ReceiveAsync);
     }

@@ -43,6 +43,22 @@ public sealed class StreamClient : IAsyncDisposable
         return new StreamClient(socket);
     }
 
+    /// <summary>
+    /// <see cref="ConnectAsync"/> for a command line or a chain: a connection that fails or is refused
+    /// is an <see cref="IOException"/> naming the address and what to check, not a WebSocketException.
+    /// </summary>
+    public static async Task<StreamClient> ConnectOrExplainAsync(Uri uri, string? token, CancellationToken cancel = default)
+    {
+        try { return await ConnectAsync(uri, token, cancel); }
+        catch (WebSocketException e)
+        {
+            string why = (e.InnerException is { } inner ? $"{e.Message.TrimEnd('.')} ({inner.Message.TrimEnd('.')})" : e.Message).TrimEnd('.');
+            string hint = why.Contains("'401'") ? " The token is missing or wrong: give --token (or token=, or $MAMBA_AUDIO_TOKEN)."
+                : why.Contains("'403'") ? " The server does not accept this origin." : "";
+            throw new IOException($"cannot open a stream at {uri}: {why}.{hint}", e);
+        }
+    }
+
     public Task SendAsync(byte[] message, CancellationToken cancel = default) =>
         socket.SendAsync(message, WebSocketMessageType.Binary, true, cancel);
 

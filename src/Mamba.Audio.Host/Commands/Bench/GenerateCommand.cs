@@ -120,7 +120,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             return parts.Length > 0;
         }
 
-        private static bool TryInts(string list, int min, int max, out int[] values)
+        internal static bool TryInts(string list, int min, int max, out int[] values)
         {
             var parts = Split(list);
             values = new int[parts.Length];

@@ -56,6 +56,9 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
             if (!(Seconds >= 1 && Seconds <= 3600)) return ValidationResult.Error($"--seconds {Seconds}: 1..3600.");
             if (Engine is not ("cpu" or "cuda")) return ValidationResult.Error($"--engine {Engine}: cpu or cuda.");
             if (Preset is not (null or "tiny" or "small" or "base")) return ValidationResult.Error($"--preset {Preset}: tiny, small or base.");
+            if (!GenerateCommand.Settings.TryInts(Streams, 1, 65536, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..65536.");
+            if (Block is < ClientMessageReader.MinBlock or > ClientMessageReader.MaxBlock) return ValidationResult.Error($"--block {Block}: {ClientMessageReader.MinBlock}..{ClientMessageReader.MaxBlock}.");
+            if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: 0..1024.");
             return ValidationResult.Success();
         }
     }
@@ -66,7 +69,7 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var counts = settings.Streams.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        GenerateCommand.Settings.TryInts(settings.Streams, 1, 65536, out var counts);
         var (weights, rate, name) = Model(settings);
         int slots = counts.Max();
         AnsiConsole.MarkupLineInterpolated($"model {name}: d_model {weights.Config.DModel} x {weights.Config.NLayer}, {rate} Hz, engine {settings.Engine}, {Environment.ProcessorCount} cores; clients run in this process on the same cores");
