@@ -16,8 +16,11 @@ public static class CudaAccelerators
     private static Context? context;
     private static Accelerator? cuda, cpu;
 
-    /// <summary>A small emulated device: 4-lane warps, 4 warps a group, so the tests cross warps and groups quickly.</summary>
-    private static readonly CPUDevice TestDevice = new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: 2);
+    /// <summary>
+    /// A small emulated device: 8-lane warps (the kernel's shuffles span 8 lanes), 4 warps a group, so the tests
+    /// cross warps and groups quickly.
+    /// </summary>
+    private static readonly CPUDevice TestDevice = new(numThreadsPerWarp: 8, numWarpsPerMultiprocessor: 4, numMultiprocessors: 2);
 
     private static Context Context => context ??= Context.Create(b => b.Cuda().CPU(TestDevice).EnableAlgorithms()
         .Math(MathMode.Fast32BitOnly).Optimize(OptimizationLevel.O2));

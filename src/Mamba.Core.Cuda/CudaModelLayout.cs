@@ -15,6 +15,12 @@ public readonly struct CudaModelLayout
     public readonly int Embedding, HeadT, NormF, WeightCount;
     public readonly int StateLayerStride, StateSlotStride;
 
+    /// <summary>
+    /// Floats of one stream's region of a tile's shared memory: the layer phase's rows (residual, normed, xz, xc,
+    /// x_proj's output) or the head's (residual, normed, logits, probabilities, top-p order), whichever is longer.
+    /// </summary>
+    public readonly int StreamFloats;
+
     public CudaModelLayout(CpuWeights w)
     {
         var c = w.Config;
@@ -36,6 +42,7 @@ public readonly struct CudaModelLayout
         WeightCount = NormF + Dp;
         StateLayerStride = (K + N) * DInP;
         StateSlotStride = Layers * StateLayerStride;
+        StreamFloats = Math.Max(2 * Dp + 3 * DInP + XDbl, 2 * Dp + 3 * Vp);
     }
 
     /// <summary>The weights in this layout.</summary>
@@ -57,6 +64,6 @@ public readonly struct CudaModelLayout
         return flat;
     }
 
-    /// <summary>Floats of shared memory one group uses (its stream's activations and a reduction row).</summary>
-    public int SharedFloats(int groupSize) => 2 * Dp + 2 * DInP + DInP + XDbl + DInP + 3 * Vp + 1 + groupSize;
+    /// <summary>Floats of shared memory a group stepping <paramref name="streams"/> streams together uses.</summary>
+    public int SharedFloats(int streams) => streams * (StreamFloats + CudaStepKernel.HeaderFloatsPerStream);
 }

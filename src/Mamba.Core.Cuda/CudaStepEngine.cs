@@ -10,8 +10,10 @@ namespace Mamba.Core.Cuda;
 /// <summary>
 /// The generation engine on the GPU (<see cref="IStepEngine"/>): every active stream's recurrent state
 /// and the weights live on the device; one launch of <see cref="CudaStepKernel"/> runs every active
-/// stream through up to <see cref="MaxStepsPerLaunch"/> steps, sampling on the GPU, one group per
-/// stream. Between launches streams join and leave (the host keeps the slot table, as the CPU engine
+/// stream through up to <see cref="MaxStepsPerLaunch"/> steps, sampling on the GPU. A group steps a
+/// tile of streams together (<see cref="StreamsPerGroup"/>): one stream a group while there are fewer
+/// streams than multiprocessors (the lowest latency), more as streams outnumber them (weights loaded
+/// once for the tile). Between launches streams join and leave (the host keeps the slot table, as the CPU engine
 /// does) and their pending sample, RNG, settings and likelihood go up and come back.
 /// </summary>
 public sealed class CudaStepEngine : IStepEngine
@@ -22,7 +24,8 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly Accelerator accelerator;
     private readonly CudaModelLayout layout;
     private readonly StreamTable table;
-    private readonly int groupSize, dInP;
+    private readonly int groupSize, dInP, maxStreamsPerGroup;
+    private readonly int? fixedStreamsPerGroup;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> weights, state, logits;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> slotList, pending;
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> rng;
@@ -37,7 +40,8 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly float[] hostLogProb, hostLogits;
     private byte[] hostTokens = [];
 
-    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator)
+    /// <param name="streamsPerGroup">Streams a group steps together, fixed (tests); by default chosen per launch.</param>
+    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null)
     {
         Config = weights.Config;
         if (Config.VocabSize > 256) throw new ArgumentException($"engines emit bytes; vocab_size {Config.VocabSize} > 256.", nameof(weights));
@@ -46,7 +50,19 @@ public sealed class CudaStepEngine : IStepEngine
         layout = new CudaModelLayout(weights);
         dInP = weights.DInP;
         table = new StreamTable(slots);
-        groupSize = Math.Max(accelerator.WarpSize, Math.Min(128, accelerator.MaxNumThreadsPerGroup) / accelerator.WarpSize * accelerator.WarpSize);
+        if (accelerator.WarpSize < 8 || accelerator.WarpSize % 8 != 0)
+            throw new ArgumentException($"the step kernel adds x_proj's 8 lanes by warp shuffles; {accelerator.Name} has {accelerator.WarpSize}-thread warps.", nameof(accelerator));
+        // A thread an in_proj output (256 for small, 1024 for base): the widest phase has one work item a thread.
+        int warp = accelerator.WarpSize, widest = (2 * layout.DInP + warp - 1) / warp * warp;
+        groupSize = Math.Clamp(widest, Math.Min(128, accelerator.MaxNumThreadsPerGroup), Math.Min(1024, accelerator.MaxNumThreadsPerGroup)) / warp * warp;
+        // Shared memory bounds the tile: 48 KiB, what a CUDA group gets without opting in to more.
+        int sharedFloats = Math.Min(48 * 1024, accelerator.MaxSharedMemoryPerGroup) / sizeof(float);
+        maxStreamsPerGroup = Math.Min(16, sharedFloats / layout.SharedFloats(1));
+        if (maxStreamsPerGroup < 1)
+            throw new ArgumentException($"one stream of this model needs {layout.SharedFloats(1) * 4} bytes of shared memory; {accelerator.Name} gives a group {sharedFloats * 4}.", nameof(weights));
+        if (streamsPerGroup is { } fixedTile && (fixedTile < 1 || fixedTile > maxStreamsPerGroup))
+            throw new ArgumentOutOfRangeException(nameof(streamsPerGroup), fixedTile, $"a group steps 1 to {maxStreamsPerGroup} streams of this model together.");
+        fixedStreamsPerGroup = streamsPerGroup;
         this.weights = accelerator.Allocate1D(CudaModelLayout.Pack(weights));
         state = accelerator.Allocate1D<float>((long)slots * layout.StateSlotStride);
         state.MemSetToZero();
@@ -75,8 +91,18 @@ public sealed class CudaStepEngine : IStepEngine
     /// <summary>What it runs on, for reports ("NVIDIA H200", "CPU accelerator").</summary>
     public string Device => accelerator.Name;
 
-    /// <summary>Threads per stream.</summary>
+    /// <summary>Threads per group.</summary>
     public int GroupSize => groupSize;
+
+    /// <summary>The most streams a group steps together (shared memory bounds it).</summary>
+    public int MaxStreamsPerGroup => maxStreamsPerGroup;
+
+    /// <summary>
+    /// Streams a group steps together when <paramref name="streams"/> are stepped: one while every stream can have a
+    /// multiprocessor of its own, then enough to fill each multiprocessor once, up to <see cref="MaxStreamsPerGroup"/>.
+    /// </summary>
+    public int StreamsPerGroup(int streams) =>
+        fixedStreamsPerGroup ?? Math.Clamp((streams + accelerator.NumMultiprocessors - 1) / Math.Max(1, accelerator.NumMultiprocessors), 1, maxStreamsPerGroup);
 
     public int Open(SamplingSettings settings)
     {
@@ -120,7 +146,7 @@ public sealed class CudaStepEngine : IStepEngine
             int n = Math.Min(MaxStepsPerLaunch, feed.Length - done);
             EnsureTokens(n);
             feed.Slice(done, n).CopyTo(hostTokens.AsSpan(slot * n, n));
-            Launch([slot], new CudaStepJob(n, CudaStepJob.Prime), n);
+            Launch([slot], new CudaStepJob(n, CudaStepJob.Prime, 1, 1), n);
         }
     }
 
@@ -133,7 +159,7 @@ public sealed class CudaStepEngine : IStepEngine
         {
             int n = Math.Min(MaxStepsPerLaunch, samples - done);
             EnsureTokens(n);
-            Launch(active, new CudaStepJob(n, CudaStepJob.Generate), n);
+            Launch(active, new CudaStepJob(n, CudaStepJob.Generate, active.Length, StreamsPerGroup(active.Length)), n);
             foreach (int s in active)
             {
                 hostTokens.AsSpan(s * n, n).CopyTo(output.Slice(s * samples + done, n));
@@ -151,7 +177,7 @@ public sealed class CudaStepEngine : IStepEngine
         var active = table.StepSlots.AsSpan(0, table.StepCount).ToArray();
         EnsureTokens(1);
         foreach (int s in active) hostTokens[s] = next[s];
-        Launch(active, new CudaStepJob(1, CudaStepJob.TeacherForce), 1);
+        Launch(active, new CudaStepJob(1, CudaStepJob.TeacherForce, active.Length, StreamsPerGroup(active.Length)), 1);
         foreach (int s in active) table.Samples[s]++;
         if (!logits.IsEmpty) CopyLogits(active, logits);
     }
@@ -179,7 +205,7 @@ public sealed class CudaStepEngine : IStepEngine
         var tokenView = tokens.View.BaseView.SubView(0, (long)Slots * steps);
         // Generate writes the tokens; priming and teacher forcing read them. The kernel writes every launched stream's likelihood.
         if (job.Mode != CudaStepJob.Generate) tokenView.CopyFromCPU(hostTokens.AsSpan(0, Slots * steps));
-        var config = new KernelConfig(active.Length, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(groupSize)));
+        var config = new KernelConfig(job.Groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(job.StreamsPerGroup)));
         kernel(config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
             tokenView, logits.View, logProb.View);
         accelerator.Synchronize();

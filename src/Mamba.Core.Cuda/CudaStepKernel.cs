@@ -2,46 +2,63 @@ using ILGPU;
 
 namespace Mamba.Core.Cuda;
 
-/// <summary>What one launch does: <see cref="Samples"/> steps of every stream in the launch, in <see cref="Mode"/>.</summary>
-public readonly struct CudaStepJob(int samples, int mode)
+/// <summary>
+/// What one launch does: <see cref="Samples"/> steps of <see cref="Streams"/> streams in <see cref="Mode"/>,
+/// <see cref="StreamsPerGroup"/> of them stepped together by each group.
+/// </summary>
+public readonly struct CudaStepJob(int samples, int mode, int streams, int streamsPerGroup)
 {
     public const int Generate = 0, TeacherForce = 1, Prime = 2;
-    public readonly int Samples = samples, Mode = mode;
+    public readonly int Samples = samples, Mode = mode, Streams = streams, StreamsPerGroup = streamsPerGroup;
+
+    /// <summary>Groups the launch needs.</summary>
+    public int Groups => (Streams + StreamsPerGroup - 1) / StreamsPerGroup;
 }
 
 /// <summary>
-/// The recurrent step as one persistent ILGPU kernel: group g runs stream slots[g] through
-/// <see cref="CudaStepJob.Samples"/> whole steps (every layer, the head and the sampling) without
-/// leaving the GPU, its activations in shared memory, its state and the weights in global memory
-/// (the L2 holds the weights of the small and base presets). Streams are independent, so groups never
-/// wait for each other: no grid barrier. The math is the CPU engine's, in the same layouts and the
-/// same summation order per output (a chain of multiply-adds over the input index); reductions over
-/// threads (RMSNorm's sum of squares, the softmax's max and sum) are summed in a fixed order.
-/// Sampling is TokenSampler's: temperature, top-p by most-probable-first selection (index ascending
-/// on ties), one PCG32 draw per sample.
+/// The recurrent step as one persistent ILGPU kernel. Group b runs a tile of up to
+/// <see cref="CudaStepJob.StreamsPerGroup"/> streams (slots[b G ..]) through <see cref="CudaStepJob.Samples"/>
+/// whole steps (every layer, the head and the sampling) without leaving the GPU: the tile's activations in
+/// shared memory, its state in global memory, the weights in L2. Tiles are independent, so groups never wait
+/// for each other (no grid barrier). A tile is what makes many streams cheap: each weight a thread loads
+/// serves four streams from a register and the rest of the tile from L1, so weight traffic falls with the tile
+/// (the first version, one group a stream, read all of a stream's weights from L2 every step and was bound by it).
+/// Every phase is spread over all the group's threads (outputs x streams), loads are issued eight at a time
+/// ahead of their multiply-adds, and reductions run on as many threads as they have lanes.
+/// The math is the CPU engine's in its orders: mat-vecs in column form are one FMA chain over the input
+/// index, x_proj's dots and every sum put element i in lane i mod 8 and add the lanes in
+/// ((0+4)+(2+6))+((1+5)+(3+7)) (<see cref="Engines.Cpu.CpuMath.Sum"/>), top-p walks the classes most probable
+/// first (index ascending on ties) exactly as TokenSampler's heap pops them. Only exp, division and the square
+/// root are the GPU's own (fast) instructions, so logits agree to float32 tolerance, not to the bit.
 /// </summary>
 public static class CudaStepKernel
 {
+    /// <summary>Floats of a tile's shared memory besides the streams' regions, per stream: three 8-lane reduction rows, token, max.</summary>
+    public const int HeaderFloatsPerStream = 3 * 8 + 2;
+
     public static void Run(CudaModelLayout m, CudaStepJob job, ArrayView<float> w, ArrayView<float> state, ArrayView<int> slots,
         ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling, ArrayView<byte> tokens, ArrayView<float> logitsOut,
         ArrayView<float> logProb)
     {
         int t = Group.IdxX, T = Group.DimX;
-        int slot = slots[Grid.IdxX];
+        int G = job.StreamsPerGroup, first = Grid.IdxX * G;
+        int c = Math.Min(G, job.Streams - first);   // streams in this tile: uniform over the group
+        int S = m.StreamFloats;
         // All of a group's shared memory is one dynamic float array: ILGPU's CUDA back-end gave wrong values when
-        // static shared arrays (the chosen token, the nucleus) sat beside it (seen on the H200: top-p streams stuck at 128).
+        // static shared arrays sat beside it (seen on the H200: top-p streams stuck at 128).
         var sh = SharedMemory.GetDynamic<float>();
-        int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * m.DInP, xdbl = xc + m.DInP, y = xdbl + m.XDbl, logits = y + m.DInP,
-            probs = logits + m.Vp, nucleus = probs + m.Vp, token = nucleus + m.Vp, red = token + 1;
-        long stateBase = (long)slot * m.StateSlotStride;
-        long row = (long)slot * job.Samples;
+        int redA = G * S, redB = redA + 8 * G, redC = redB + 8 * G, tok = redC + 8 * G, maxAt = tok + G;
+        // Within stream g's region (offset g S): the layer phase's rows, then the head's (aliasing them).
+        int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * m.DInP, xdbl = xc + m.DInP;
+        int logits = 2 * m.Dp, probs = logits + m.Vp, order = probs + m.Vp;
 
+        // The leader of stream g is thread g (g < c): it samples, and keeps the stream's RNG and likelihood in registers.
         ulong rngState = 0, rngIncrement = 0;
-        float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];   // every thread: the softmax is shared work
         float likelihood = 0;   // float: the context's Fast32BitOnly math demotes doubles (a double buffer came back 0 on the H200)
-        if (t == 0)
+        if (t < c)
         {
-            sh[token] = pending[slot];
+            int slot = slots[first + t];
+            sh[tok + t] = pending[slot];
             rngState = rng[2 * slot];
             rngIncrement = rng[2 * slot + 1];
         }
@@ -49,145 +66,128 @@ public static class CudaStepKernel
 
         for (int step = 0; step < job.Samples; step++)
         {
-            int input = job.Mode == CudaStepJob.Prime ? tokens[row + step] : (int)sh[token];
-            for (int i = t; i < m.Dp; i += T) sh[res + i] = w[(long)m.Embedding + (long)input * m.Dp + i];
+            for (int idx = t; idx < c * m.Dp; idx += T)
+            {
+                int g = idx / m.Dp, i = idx - g * m.Dp;
+                int input = job.Mode == CudaStepJob.Prime ? tokens[(long)slots[first + g] * job.Samples + step] : (int)sh[tok + g];
+                sh[g * S + res + i] = w[(long)m.Embedding + (long)input * m.Dp + i];
+            }
             Group.Barrier();
 
             for (int l = 0; l < m.Layers; l++)
             {
                 long L = (long)l * m.LayerStride;
-                long S = stateBase + (long)l * m.StateLayerStride;
-                RmsNorm(m, sh, res, xn, red, w, L + m.Norm, t, T);
-
-                for (int o = t; o < 2 * m.DInP; o += T)
-                {
-                    sh[xz + o] = Dot(w, L + m.InProjT + o, 2 * m.DInP, sh, xn, m.Dp);
-                }
+                RmsNorm(m, sh, c, S, res, xn, redA, w, L + m.Norm, t, T);
+                Columns(sh, w, L + m.InProjT, 2 * m.DInP, 2 * m.DInP, m.Dp, c, S, xn, xz, false, t, T);
                 Group.Barrier();
 
-                for (int i = t; i < m.DInP; i += T)
+                for (int idx = t; idx < c * m.DInP; idx += T)
                 {
+                    int g = idx / m.DInP, i = idx - g * m.DInP;
+                    long at = StateAt(m, slots[first + g], l) + i;
                     float acc = w[L + m.ConvB + i];
                     for (int j = 0; j < m.K - 1; j++)
                     {
-                        float v = state[S + (long)(j + 1) * m.DInP + i];
-                        state[S + (long)j * m.DInP + i] = v;
+                        float v = state[at + (long)(j + 1) * m.DInP];
+                        state[at + (long)j * m.DInP] = v;
                         acc += w[L + m.ConvW + (long)j * m.DInP + i] * v;
                     }
-                    float xv = sh[xz + i];
-                    state[S + (long)(m.K - 1) * m.DInP + i] = xv;
+                    float xv = sh[g * S + xz + i];
+                    state[at + (long)(m.K - 1) * m.DInP] = xv;
                     acc += w[L + m.ConvW + (long)(m.K - 1) * m.DInP + i] * xv;
-                    sh[xc + i] = Silu(acc);
+                    sh[g * S + xc + i] = Silu(acc);
                 }
                 Group.Barrier();
 
-                for (int o = t; o < m.XDbl; o += T)
+                Rows(m, sh, w, L + m.XProj, c, S, xc, xdbl, t, T);
+                Group.Barrier();
+
+                for (int idx = t; idx < c * m.DInP; idx += T)
                 {
-                    sh[xdbl + o] = Dot(w, L + m.XProj + (long)o * m.DInP, 1, sh, xc, m.DInP);
+                    int g = idx / m.DInP, i = idx - g * m.DInP;
+                    Ssm(m, sh, w, state, L, StateAt(m, slots[first + g], l) + (long)m.K * m.DInP, g * S, xc, xdbl, xz, i);
                 }
                 Group.Barrier();
 
-                for (int i = t; i < m.DInP; i += T)
-                {
-                    float dt = w[L + m.DtBias + i];
-                    for (int q = 0; q < m.R; q++) dt += sh[xdbl + q] * w[L + m.DtProjT + (long)q * m.DInP + i];
-                    float delta = Softplus(dt);
-                    float xv = sh[xc + i];
-                    float dx = delta * xv;
-                    float acc = 0;
-                    for (int j = 0; j < m.N; j++)
-                    {
-                        long hAt = S + (long)(m.K + j) * m.DInP + i;
-                        float dA = MathF.Exp(delta * w[L + m.A + (long)j * m.DInP + i]);
-                        float hv = dA * state[hAt] + dx * sh[xdbl + m.R + j];
-                        state[hAt] = hv;
-                        acc += sh[xdbl + m.R + m.N + j] * hv;
-                    }
-                    acc += w[L + m.DSkip + i] * xv;
-                    sh[y + i] = acc * Silu(sh[xz + m.DInP + i]);
-                }
-                Group.Barrier();
-
-                for (int o = t; o < m.Dp; o += T)
-                {
-                    sh[res + o] += Dot(w, L + m.OutProjT + o, m.Dp, sh, y, m.DInP);
-                }
+                // y sits in the x half of xz (consumed by the conv two barriers ago); out_proj adds to the residual.
+                Columns(sh, w, L + m.OutProjT, m.Dp, m.Dp, m.DInP, c, S, xz, res, true, t, T);
                 Group.Barrier();
             }
             if (job.Mode == CudaStepJob.Prime) continue;
 
-            RmsNorm(m, sh, res, xn, red, w, m.NormF, t, T);
-            for (int o = t; o < m.V; o += T)
-            {
-                sh[logits + o] = Dot(w, m.HeadT + o, m.Vp, sh, xn, m.Dp);
-            }
+            RmsNorm(m, sh, c, S, res, xn, redA, w, m.NormF, t, T);
+            Columns(sh, w, m.HeadT, m.Vp, m.V, m.Dp, c, S, xn, logits, false, t, T);
             Group.Barrier();
 
-            // The softmax: the max, then e^(l - max) (untempered, for the likelihood) summed in a fixed order.
-            float partial = float.NegativeInfinity;
-            for (int o = t; o < m.V; o += T) partial = MathF.Max(partial, sh[logits + o]);
-            sh[red + t] = partial;
-            Group.Barrier();
-            if (t == 0)
+            // The max over 8 lanes a stream, then each lane's share of e^(l - max) (untempered, for the likelihood)
+            // and of the tempered probabilities, summed in CpuMath.Sum's lanes.
+            for (int idx = t; idx < c * 8; idx += T)
             {
-                float max = sh[red];
-                for (int k = 1; k < T; k++) max = MathF.Max(max, sh[red + k]);
-                sh[red] = max;
+                int g = idx >> 3, j = idx & 7;
+                float mx = float.NegativeInfinity;
+                for (int i = j; i < m.V; i += 8) mx = MathF.Max(mx, sh[g * S + logits + i]);
+                sh[redA + idx] = mx;
             }
             Group.Barrier();
-            float maxLogit = sh[red];
-            Group.Barrier();
-            for (int o = t; o < m.V; o += T) sh[probs + o] = MathF.Exp(sh[logits + o] - maxLogit);
-            Group.Barrier();
-            if (t == 0)
+            for (int idx = t; idx < c * 8; idx += T)
             {
-                float sum = 0;
-                for (int o = 0; o < m.V; o++) sum += sh[probs + o];
-                sh[red] = sum;                                   // untempered: the likelihood's normaliser
-            }
-            Group.Barrier();
-            float untempered = sh[red];
-            bool sampled = job.Mode == CudaStepJob.Generate && temperature > 0;
-            if (sampled && temperature != 1)
-            {
-                float invT = 1f / temperature;
-                for (int o = t; o < m.V; o += T) sh[probs + o] = MathF.Exp((sh[logits + o] - maxLogit) * invT);
-                Group.Barrier();
-            }
-            if (sampled && topP < 1)
-            {
-                // The nucleus without a sort: class i's mass "above" is that of every class before it in TokenSampler's
-                // order (p descending, index ascending on ties); i is in the nucleus while that mass is short of top_p.
-                for (int i = t; i < m.V; i += T)
+                int g = idx >> 3, j = idx & 7, slot = slots[first + g];
+                int r = redA + 8 * g;
+                float mx = MathF.Max(MathF.Max(MathF.Max(sh[r], sh[r + 4]), MathF.Max(sh[r + 2], sh[r + 6])),
+                    MathF.Max(MathF.Max(sh[r + 1], sh[r + 5]), MathF.Max(sh[r + 3], sh[r + 7])));
+                float temperature = sampling[2 * slot];
+                bool tempered = job.Mode == CudaStepJob.Generate && temperature > 0 && temperature != 1;
+                float invT = tempered ? 1f / temperature : 1f;
+                float untempered = 0, sum = 0;
+                for (int i = j; i < m.V; i += 8)
                 {
-                    float pi = sh[probs + i], above = 0;
-                    for (int j = 0; j < m.V; j++)
-                    {
-                        float pj = sh[probs + j];
-                        if (pj > pi || (pj == pi && j < i)) above += pj;
-                    }
-                    sh[nucleus + i] = above;
+                    float shifted = sh[g * S + logits + i] - mx;
+                    float p = MathF.Exp(shifted);
+                    untempered += p;
+                    if (tempered) p = MathF.Exp(shifted * invT);
+                    sum += p;
+                    sh[g * S + probs + i] = p;
                 }
-                Group.Barrier();
+                sh[redC + idx] = untempered;
+                sh[redB + idx] = sum;
+                if (j == 0) sh[maxAt + g] = mx;
             }
+            Group.Barrier();
 
-            if (t == 0)
+            // Top-p: each class's place in TokenSampler's order (p descending, index ascending on ties), so the leader
+            // can walk the classes most probable first. Only for streams that sample with top-p < 1.
+            for (int idx = t; idx < c * m.V; idx += T)
             {
+                int g = idx / m.V, i = idx - g * m.V, slot = slots[first + g];
+                float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
+                if (job.Mode != CudaStepJob.Generate || temperature <= 0 || topP >= 1) continue;
+                int p0 = g * S + probs;
+                float pi = sh[p0 + i];
+                int rank = 0;
+                for (int k = 0; k < m.V; k++)
+                {
+                    float pk = sh[p0 + k];
+                    if (pk > pi || (pk == pi && k < i)) rank++;
+                }
+                sh[g * S + order + rank] = i;   // a class as a float: exact below 2^24
+            }
+            Group.Barrier();
+
+            if (t < c)
+            {
+                int g = t, slot = slots[first + g], region = g * S;
+                float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
+                float mx = sh[maxAt + g];
+                float untempered = Tree(sh, redC + 8 * g), total = Tree(sh, redB + 8 * g);
                 int next;
-                if (job.Mode == CudaStepJob.TeacherForce) next = tokens[row + step];
+                if (job.Mode == CudaStepJob.TeacherForce) next = tokens[(long)slot * job.Samples + step];
                 else if (temperature <= 0)
                 {
                     next = 0;
-                    for (int o = 1; o < m.V; o++) if (sh[logits + o] > sh[logits + next]) next = o;
+                    for (int o = 1; o < m.V; o++) if (sh[region + logits + o] > sh[region + logits + next]) next = o;
                 }
                 else
                 {
-                    float total = untempered;   // the same probabilities, summed in the same order, unless tempered
-                    if (temperature != 1)
-                    {
-                        total = 0;
-                        for (int o = 0; o < m.V; o++) total += sh[probs + o];
-                    }
                     // pcg32: the XSH-RR output of the 64-bit LCG (Sampling/Pcg32.cs)
                     ulong old = rngState;
                     rngState = old * 6364136223846793005UL + rngIncrement;
@@ -195,23 +195,179 @@ public static class CudaStepKernel
                     int rot = (int)(old >> 59);
                     uint bits = (xorShifted >> rot) | (xorShifted << (-rot & 31));
                     float u = (bits >> 8) * (1f / 16777216f);
-                    next = topP >= 1 ? Draw(sh, probs, m.V, u * total) : DrawNucleus(sh, probs, nucleus, m.V, total * topP, u);
+                    next = topP >= 1 ? Draw(sh, region + probs, m.V, u * total) : DrawNucleus(sh, region + probs, region + order, m.V, total, topP, u);
                 }
-                likelihood += sh[logits + next] - maxLogit - MathF.Log(untempered);
-                sh[token] = next;
-                if (job.Mode == CudaStepJob.Generate) tokens[row + step] = (byte)next;
+                likelihood += sh[region + logits + next] - mx - MathF.Log(untempered);
+                sh[tok + g] = next;
+                if (job.Mode == CudaStepJob.Generate) tokens[(long)slot * job.Samples + step] = (byte)next;
             }
             Group.Barrier();
             if (step == job.Samples - 1)
-                for (int o = t; o < m.V; o += T) logitsOut[(long)slot * m.V + o] = sh[logits + o];
+                for (int idx = t; idx < c * m.V; idx += T)
+                {
+                    int g = idx / m.V, o = idx - g * m.V;
+                    logitsOut[(long)slots[first + g] * m.V + o] = sh[g * S + logits + o];
+                }
         }
 
-        if (t == 0 && job.Mode != CudaStepJob.Prime)
+        if (t < c && job.Mode != CudaStepJob.Prime)
         {
-            pending[slot] = (int)sh[token];
+            int slot = slots[first + t];
+            pending[slot] = (int)sh[tok + t];
             rng[2 * slot] = rngState;
             logProb[slot] = likelihood;
         }
+    }
+
+    private static long StateAt(CudaModelLayout m, int slot, int layer) => (long)slot * m.StateSlotStride + (long)layer * m.StateLayerStride;
+
+    /// <summary>((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) of the 8 lanes at <paramref name="at"/>: CpuMath.Sum's tree.</summary>
+    private static float Tree(ArrayView<float> sh, int at) =>
+        ((sh[at] + sh[at + 4]) + (sh[at + 2] + sh[at + 6])) + ((sh[at + 1] + sh[at + 5]) + (sh[at + 3] + sh[at + 7]));
+
+    /// <summary>
+    /// Column form for every stream of the tile: Y[g, o] (+)= sum_c X[g, c] W^T[c, o], one FMA chain in c order.
+    /// A work item is one output for four streams: the weight, loaded once (consecutive outputs: coalesced), feeds
+    /// four chains; eight weights are loaded ahead of their multiply-adds. A tile of fewer than four streams
+    /// repeats its last stream in the spare chains and stores only the real ones.
+    /// </summary>
+    private static void Columns(ArrayView<float> sh, ArrayView<float> w, long at, int stride, int outputs, int cols,
+        int c, int S, int x, int y, bool accumulate, int t, int T)
+    {
+        int quads = (c + 3) >> 2;
+        for (int item = t; item < outputs * quads; item += T)
+        {
+            int q = item / outputs, o = item - q * outputs, g0 = 4 * q;
+            int x0 = g0 * S + x, x1 = Math.Min(g0 + 1, c - 1) * S + x, x2 = Math.Min(g0 + 2, c - 1) * S + x, x3 = Math.Min(g0 + 3, c - 1) * S + x;
+            float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (int k = 0; k < cols; k += 8)
+            {
+                long b = at + (long)k * stride + o;
+                float w0 = w[b], w1 = w[b + stride], w2 = w[b + 2 * stride], w3 = w[b + 3 * stride],
+                    w4 = w[b + 4 * stride], w5 = w[b + 5 * stride], w6 = w[b + 6 * stride], w7 = w[b + 7 * stride];
+                a0 += w0 * sh[x0 + k]; a1 += w0 * sh[x1 + k]; a2 += w0 * sh[x2 + k]; a3 += w0 * sh[x3 + k];
+                a0 += w1 * sh[x0 + k + 1]; a1 += w1 * sh[x1 + k + 1]; a2 += w1 * sh[x2 + k + 1]; a3 += w1 * sh[x3 + k + 1];
+                a0 += w2 * sh[x0 + k + 2]; a1 += w2 * sh[x1 + k + 2]; a2 += w2 * sh[x2 + k + 2]; a3 += w2 * sh[x3 + k + 2];
+                a0 += w3 * sh[x0 + k + 3]; a1 += w3 * sh[x1 + k + 3]; a2 += w3 * sh[x2 + k + 3]; a3 += w3 * sh[x3 + k + 3];
+                a0 += w4 * sh[x0 + k + 4]; a1 += w4 * sh[x1 + k + 4]; a2 += w4 * sh[x2 + k + 4]; a3 += w4 * sh[x3 + k + 4];
+                a0 += w5 * sh[x0 + k + 5]; a1 += w5 * sh[x1 + k + 5]; a2 += w5 * sh[x2 + k + 5]; a3 += w5 * sh[x3 + k + 5];
+                a0 += w6 * sh[x0 + k + 6]; a1 += w6 * sh[x1 + k + 6]; a2 += w6 * sh[x2 + k + 6]; a3 += w6 * sh[x3 + k + 6];
+                a0 += w7 * sh[x0 + k + 7]; a1 += w7 * sh[x1 + k + 7]; a2 += w7 * sh[x2 + k + 7]; a3 += w7 * sh[x3 + k + 7];
+            }
+            Store(sh, g0 * S + y + o, a0, accumulate);
+            if (g0 + 1 < c) Store(sh, (g0 + 1) * S + y + o, a1, accumulate);
+            if (g0 + 2 < c) Store(sh, (g0 + 2) * S + y + o, a2, accumulate);
+            if (g0 + 3 < c) Store(sh, (g0 + 3) * S + y + o, a3, accumulate);
+        }
+    }
+
+    private static void Store(ArrayView<float> sh, int at, float value, bool accumulate)
+    {
+        if (accumulate) sh[at] += value;
+        else sh[at] = value;
+    }
+
+    /// <summary>
+    /// x_proj in row form, as the CPU's MatMulRows: Y[g, o] = W[o, :] . X[g, :] with input c in lane c mod 8 and
+    /// the lanes added in CpuMath.Sum's tree. The 8 lanes of an output are 8 neighbouring threads of a warp, added
+    /// by shuffles. Every thread runs the same number of rounds (a spare one computes a copy and stores nothing),
+    /// so every lane of a warp is at each shuffle.
+    /// </summary>
+    private static void Rows(CudaModelLayout m, ArrayView<float> sh, ArrayView<float> w, long at, int c, int S, int x, int y, int t, int T)
+    {
+        int items = c * m.XDbl * 8;
+        for (int start = 0; start < items; start += T)
+        {
+            int item = Math.Min(start + t, items - 1);
+            int j = item & 7, go = item >> 3, g = go / m.XDbl, o = go - g * m.XDbl;
+            long row = at + (long)o * m.DInP;
+            int xg = g * S + x;
+            float acc = 0;
+            int k = j;
+            for (; k + 24 < m.DInP; k += 32)
+            {
+                float w0 = w[row + k], w1 = w[row + k + 8], w2 = w[row + k + 16], w3 = w[row + k + 24];
+                acc += w0 * sh[xg + k];
+                acc += w1 * sh[xg + k + 8];
+                acc += w2 * sh[xg + k + 16];
+                acc += w3 * sh[xg + k + 24];
+            }
+            for (; k < m.DInP; k += 8) acc += w[row + k] * sh[xg + k];
+            float s = acc + Warp.ShuffleXor(acc, 4);
+            s += Warp.ShuffleXor(s, 2);
+            s += Warp.ShuffleXor(s, 1);
+            if (start + t < items && j == 0) sh[g * S + y + o] = s;
+        }
+    }
+
+    /// <summary>
+    /// The selective SSM for channel i of one stream, fused with dt_proj and the gate (CpuKernels.SsmStep's math):
+    /// h (n, d_in) at <paramref name="h"/> in global memory, loaded four states ahead of their use.
+    /// y goes to the x half of xz.
+    /// </summary>
+    private static void Ssm(CudaModelLayout m, ArrayView<float> sh, ArrayView<float> w, ArrayView<float> state, long L, long h,
+        int region, int xc, int xdbl, int xz, int i)
+    {
+        float dt = w[L + m.DtBias + i];
+        for (int q = 0; q < m.R; q++) dt += sh[region + xdbl + q] * w[L + m.DtProjT + (long)q * m.DInP + i];
+        float delta = Softplus(dt);
+        float xv = sh[region + xc + i];
+        float dx = delta * xv;
+        float acc = 0;
+        int b = region + xdbl + m.R, cc = b + m.N;
+        long a = L + m.A + i, hi = h + i;
+        int j = 0;
+        for (; j + 3 < m.N; j += 4)
+        {
+            float h0 = state[hi + (long)j * m.DInP], h1 = state[hi + (long)(j + 1) * m.DInP],
+                h2 = state[hi + (long)(j + 2) * m.DInP], h3 = state[hi + (long)(j + 3) * m.DInP];
+            float a0 = w[a + (long)j * m.DInP], a1 = w[a + (long)(j + 1) * m.DInP],
+                a2 = w[a + (long)(j + 2) * m.DInP], a3 = w[a + (long)(j + 3) * m.DInP];
+            h0 = MathF.Exp(delta * a0) * h0 + dx * sh[b + j];
+            h1 = MathF.Exp(delta * a1) * h1 + dx * sh[b + j + 1];
+            h2 = MathF.Exp(delta * a2) * h2 + dx * sh[b + j + 2];
+            h3 = MathF.Exp(delta * a3) * h3 + dx * sh[b + j + 3];
+            state[hi + (long)j * m.DInP] = h0;
+            state[hi + (long)(j + 1) * m.DInP] = h1;
+            state[hi + (long)(j + 2) * m.DInP] = h2;
+            state[hi + (long)(j + 3) * m.DInP] = h3;
+            acc += sh[cc + j] * h0;
+            acc += sh[cc + j + 1] * h1;
+            acc += sh[cc + j + 2] * h2;
+            acc += sh[cc + j + 3] * h3;
+        }
+        for (; j < m.N; j++)
+        {
+            long at = hi + (long)j * m.DInP;
+            float hv = MathF.Exp(delta * w[a + (long)j * m.DInP]) * state[at] + dx * sh[b + j];
+            state[at] = hv;
+            acc += sh[cc + j] * hv;
+        }
+        acc += w[L + m.DSkip + i] * xv;
+        sh[region + xz + i] = acc * Silu(sh[region + xz + m.DInP + i]);
+    }
+
+    /// <summary>
+    /// RMSNorm of every stream of the tile: 8 lanes a stream sum the squares in CpuMath.SumOfSquares's lanes, then
+    /// every output thread adds them in its tree and scales.
+    /// </summary>
+    private static void RmsNorm(CudaModelLayout m, ArrayView<float> sh, int c, int S, int x, int y, int red, ArrayView<float> w, long weight, int t, int T)
+    {
+        for (int idx = t; idx < c * 8; idx += T)
+        {
+            int g = idx >> 3, j = idx & 7;
+            float acc = 0;
+            for (int i = j; i < m.Dp; i += 8) acc += sh[g * S + x + i] * sh[g * S + x + i];
+            sh[red + idx] = acc;
+        }
+        Group.Barrier();
+        for (int idx = t; idx < c * m.Dp; idx += T)
+        {
+            int g = idx / m.Dp, i = idx - g * m.Dp;
+            float scale = 1f / MathF.Sqrt(Tree(sh, red + 8 * g) / m.D + (float)Model.MambaConfig.NormEpsilon);
+            sh[g * S + y + i] = sh[g * S + x + i] * scale * w[weight + i];
+        }
+        Group.Barrier();
     }
 
     /// <summary>Inverse CDF in index order (TokenSampler.Draw): the first class whose running sum passes r.</summary>
@@ -231,73 +387,32 @@ public static class CudaStepKernel
     }
 
     /// <summary>
-    /// Top-p from the masses above each class (<paramref name="aboveAt"/>): the nucleus is the classes whose mass above
-    /// is short of <paramref name="target"/>; the draw r = u x its mass picks, walking it most probable first, the class
-    /// whose span [above, above + p) holds r; where rounding leaves r past every span, the least probable class of the nucleus.
+    /// TokenSampler.DrawNucleus over the classes in its order (<paramref name="order"/>: class at each place):
+    /// classes under llama2.c's cut are never candidates; the nucleus is the most probable classes until their mass
+    /// reaches top_p x total, summed in that order; the draw walks it in the same order.
     /// </summary>
-    private static int DrawNucleus(ArrayView<float> sh, int probs, int aboveAt, int v, float target, float u)
+    private static int DrawNucleus(ArrayView<float> sh, int probs, int order, int v, float total, float topP, float u)
     {
-        float mass = 0;
-        int last = -1;
-        for (int i = 0; i < v; i++)
+        float cutoff = v > 1 ? (1f - topP) / (v - 1) * total : 0f;
+        float target = topP * total, mass = 0;
+        int n = 0;
+        for (; n < v; )
         {
-            float p = sh[probs + i], above = sh[aboveAt + i];
-            if (p > 0 && above < target)
-            {
-                mass += p;
-                if (last < 0 || above > sh[aboveAt + last]) last = i;
-            }
+            float p = sh[probs + (int)sh[order + n]];
+            if (p < cutoff) break;
+            n++;
+            mass += p;
+            if (mass >= target) break;
         }
-        float r = u * mass;
-        for (int i = 0; i < v; i++)
+        if (n == 0) n = 1;   // not reached: the most probable class is never under the cut
+        float r = u * mass, c = 0;
+        for (int k = 0; k < n; k++)
         {
-            float p = sh[probs + i], above = sh[aboveAt + i];
-            if (p > 0 && above < target && r >= above && r < above + p) return i;
+            int index = (int)sh[order + k];
+            c += sh[probs + index];
+            if (r < c) return index;
         }
-        return last < 0 ? 0 : last;
-    }
-
-    /// <summary>
-    /// sum over c of w[at + c x stride] x sh[x + c], for n a multiple of 8: eight independent loads issued
-    /// ahead of their multiply-adds, which stay one chain in c order (the CPU engine's order). Before this
-    /// the loads waited on each other: a step of the small preset spent 44% of its cycles on them (Nsight Compute).
-    /// </summary>
-    private static float Dot(ArrayView<float> w, long at, int stride, ArrayView<float> sh, int x, int n)
-    {
-        float acc = 0;
-        for (int c = 0; c < n; c += 8)
-        {
-            long b = at + (long)c * stride;
-            float w0 = w[b], w1 = w[b + stride], w2 = w[b + 2 * stride], w3 = w[b + 3 * stride],
-                w4 = w[b + 4 * stride], w5 = w[b + 5 * stride], w6 = w[b + 6 * stride], w7 = w[b + 7 * stride];
-            acc += w0 * sh[x + c];
-            acc += w1 * sh[x + c + 1];
-            acc += w2 * sh[x + c + 2];
-            acc += w3 * sh[x + c + 3];
-            acc += w4 * sh[x + c + 4];
-            acc += w5 * sh[x + c + 5];
-            acc += w6 * sh[x + c + 6];
-            acc += w7 * sh[x + c + 7];
-        }
-        return acc;
-    }
-
-    private static void RmsNorm(CudaModelLayout m, ArrayView<float> sh, int x, int y, int red, ArrayView<float> w, long weight, int t, int T)
-    {
-        float partial = 0;
-        for (int i = t; i < m.Dp; i += T) partial += sh[x + i] * sh[x + i];
-        sh[red + t] = partial;
-        Group.Barrier();
-        if (t == 0)
-        {
-            float sum = 0;
-            for (int k = 0; k < T; k++) sum += sh[red + k];
-            sh[red] = 1f / MathF.Sqrt(sum / m.D + (float)Model.MambaConfig.NormEpsilon);
-        }
-        Group.Barrier();
-        float scale = sh[red];
-        for (int i = t; i < m.Dp; i += T) sh[y + i] = sh[x + i] * scale * w[weight + i];
-        Group.Barrier();
+        return (int)sh[order + n - 1];
     }
 
     private static float Silu(float x) => x / (1f + MathF.Exp(-x));

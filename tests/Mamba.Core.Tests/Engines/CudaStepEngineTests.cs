@@ -63,7 +63,7 @@ public class CudaStepEngineTests(ITestOutputHelper output)
             Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * steps);
             Assert.Equal(cpu.SampleCount(s), gpu.SampleCount(s));
         }
-        output.WriteLine($"{gpu.Device}, {gpu.GroupSize} threads a stream: {steps} teacher-forced steps within 2e-4 relative");
+        output.WriteLine($"{gpu.Device}, {gpu.GroupSize} threads a group: {steps} teacher-forced steps within 2e-4 relative");
     }
 
     [Theory]
@@ -92,6 +92,53 @@ public class CudaStepEngineTests(ITestOutputHelper output)
         gpu.Generate(samples / 2, b.AsSpan(0, slots * (samples / 2)));
         Assert.Equal(a, b);
         for (int s = 0; s < 3; s++) Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * samples);
+    }
+
+    /// <summary>
+    /// Tiles of streams stepped together by one group, in every size up to the most a group holds and one that does not
+    /// divide the streams: each stream's samples and last logits are its own, as the CPU engine gives them. The outputs
+    /// are poisoned first (0xAA samples, NaN logits), so an element the kernel does not write fails.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void TilesOfStreams_GiveEachStreamTheCpuEnginesSamplesAndLogits(string kind)
+    {
+        var config = SmallConfig(kind);
+        var weights = CpuWeights.Random(config, seed: 14);
+        const int slots = 7;
+        SamplingSettings Settings(int s) => (s % 4) switch
+        {
+            0 => new(1, 1, (ulong)(40 + s)),
+            1 => new(0.8f, 0.9f, (ulong)(40 + s)),
+            2 => new(0, 1, (ulong)(40 + s)),
+            _ => new(1.3f, 0.5f, (ulong)(40 + s)),
+        };
+        int samples = kind == "cpu" ? 40 : 2000;
+        using var cpu = new CpuStepEngine(weights, slots);
+        for (int s = 0; s < slots; s++) cpu.Open(Settings(s));
+        var expected = new byte[slots * samples];
+        var expectedLogits = new float[slots * config.VocabSize];
+        cpu.Generate(samples, expected, expectedLogits);
+
+        var accelerator = Pick(kind);
+        int most;
+        using (var probe = new CudaStepEngine(weights, slots, accelerator)) most = probe.MaxStreamsPerGroup;
+        foreach (int tile in new[] { 1, 2, 3, most }.Where(t => t <= most).Distinct())
+        {
+            using var gpu = new CudaStepEngine(weights, slots, accelerator, streamsPerGroup: tile);
+            for (int s = 0; s < slots; s++) gpu.Open(Settings(s));
+            var actual = new byte[slots * samples];
+            var actualLogits = new float[slots * config.VocabSize];
+            actual.AsSpan().Fill(0xAA);
+            actualLogits.AsSpan().Fill(float.NaN);
+            gpu.Generate(samples, actual, actualLogits);
+            for (int s = 0; s < slots; s++)
+                Assert.True(expected.AsSpan(s * samples, samples).SequenceEqual(actual.AsSpan(s * samples, samples)),
+                    $"tile {tile}: stream {s} ({Settings(s)}) differs from the CPU engine's");
+            AssertClose(expectedLogits, actualLogits, $"tile {tile}: last logits");
+            for (int s = 0; s < slots; s++) Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * samples);
+            output.WriteLine($"{gpu.Device}: {slots} streams in tiles of {tile} ({gpu.GroupSize} threads a group), {samples} samples each, the CPU engine's");
+        }
     }
 
     [Theory]
