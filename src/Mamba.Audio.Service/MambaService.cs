@@ -44,6 +44,8 @@ public sealed class MambaService : IAsyncDisposable
     public ServiceMetrics Metrics { get; }
     public ModelCatalog Models => models;
     /// <summary>The port Kestrel bound (the one asked for, or the free one it took for 0).</summary>
+    private int disposed;
+
     public int Port { get; private set; }
     public string Url => $"http://{(Options.Address.Contains(':') ? $"[{Options.Address}]" : Options.Address)}:{Port}";
     public int OpenConnections => Volatile.Read(ref connections);
@@ -158,8 +160,10 @@ public sealed class MambaService : IAsyncDisposable
         return Results.Bytes(memory.ToArray(), type);
     }
 
+    /// <summary>Stops the server (its streams end) and releases the engines; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         stopping.Cancel();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await app.StopAsync(timeout.Token);
