@@ -32,7 +32,8 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> sampling;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> tokens;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> logProb;
-    private readonly Action<KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+    private readonly Kernel compiledKernel;
+    private readonly Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
         ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>> kernel;
     private readonly int[] hostSlots, hostPending;
     private readonly ulong[] hostRng;
@@ -75,8 +76,12 @@ public sealed class CudaStepEngine : IStepEngine
         logProb = accelerator.Allocate1D<float>(slots);
         (hostSlots, hostPending, hostRng, hostSampling, hostLogProb) = (new int[slots], new int[slots], new ulong[2 * slots], new float[2 * slots], new float[slots]);
         hostLogits = new float[slots * Config.VocabSize];
-        kernel = accelerator.LoadStreamKernel<CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
-            ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>(CudaStepKernel.Run);
+        // Compiled for exactly this group size (PTX .maxntid): without it the compiler spends registers as if a
+        // group were small, and base's 1024-thread groups asked for more than a multiprocessor has (72 a thread,
+        // "too many resources requested for launch" on the H200).
+        compiledKernel = accelerator.LoadKernel(typeof(CudaStepKernel).GetMethod(nameof(CudaStepKernel.Run))!, new KernelSpecialization(groupSize, null));
+        kernel = compiledKernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+            ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>>();
     }
 
     /// <summary>The engine on the first CUDA GPU.</summary>
@@ -206,7 +211,7 @@ public sealed class CudaStepEngine : IStepEngine
         // Generate writes the tokens; priming and teacher forcing read them. The kernel writes every launched stream's likelihood.
         if (job.Mode != CudaStepJob.Generate) tokenView.CopyFromCPU(hostTokens.AsSpan(0, Slots * steps));
         var config = new KernelConfig(job.Groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(job.StreamsPerGroup)));
-        kernel(config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
+        kernel(accelerator.DefaultStream, config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
             tokenView, logits.View, logProb.View);
         accelerator.Synchronize();
         if (job.Mode == CudaStepJob.Prime) return;
@@ -254,5 +259,6 @@ public sealed class CudaStepEngine : IStepEngine
     public void Dispose()
     {
         foreach (var buffer in new MemoryBuffer[] { weights, state, logits, slotList, pending, rng, sampling, tokens, logProb }) buffer.Dispose();
+        compiledKernel.Dispose();
     }
 }

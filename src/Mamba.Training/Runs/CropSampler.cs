@@ -52,18 +52,44 @@ public sealed class CropSampler
     /// <returns>A fingerprint of the crop positions, logged so a resumed run can be checked against the original.</returns>
     public ulong Fill(long step, int batch, Span<byte> destination)
     {
+        Fill(step, 0, batch, destination);
+        return Fingerprint(step, batch);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> (count x (CropLength + 1)) with crops first .. first + count - 1
+    /// of batch <paramref name="step"/>: one rank's share of a data-parallel batch, the same bytes
+    /// those rows hold when one process reads the whole batch.
+    /// </summary>
+    public void Fill(long step, int first, int count, Span<byte> destination)
+    {
         int row = CropLength + 1;
-        if (destination.Length != batch * row) throw new ArgumentException($"destination holds {destination.Length} bytes, the batch needs {batch * row}.");
+        if (destination.Length != count * row) throw new ArgumentException($"destination holds {destination.Length} bytes, {count} crops need {count * row}.");
+        for (int i = 0; i < count; i++)
+        {
+            var (segment, offset) = Position(step, first + i);
+            corpus.Read(segment, offset, destination.Slice(i * row, row));
+        }
+    }
+
+    /// <summary>The fingerprint of batch <paramref name="step"/>'s crop positions (FNV-1a over them), whoever reads which crops.</summary>
+    public ulong Fingerprint(long step, int batch)
+    {
         ulong fingerprint = 14695981039346656037UL;
         for (int i = 0; i < batch; i++)
         {
-            long r = SplitMix64.Below(SplitMix64.Hash(seed, stream, (ulong)step * 65536UL + (ulong)i), Positions);
-            int k = Array.BinarySearch(cumulativeStarts, r + 1);
-            if (k < 0) k = ~k;
-            long offset = r - (k == 0 ? 0 : cumulativeStarts[k - 1]);
-            corpus.Read(segments[k], offset, destination.Slice(i * row, row));
-            fingerprint = (fingerprint ^ (ulong)(segments[k].Offset + offset)) * 1099511628211UL;
+            var (segment, offset) = Position(step, i);
+            fingerprint = (fingerprint ^ (ulong)(segment.Offset + offset)) * 1099511628211UL;
         }
         return fingerprint;
+    }
+
+    /// <summary>Where crop <paramref name="i"/> of batch <paramref name="step"/> starts: a function of (seed, step, i) alone.</summary>
+    private (CorpusSegment Segment, long Offset) Position(long step, int i)
+    {
+        long r = SplitMix64.Below(SplitMix64.Hash(seed, stream, (ulong)step * 65536UL + (ulong)i), Positions);
+        int k = Array.BinarySearch(cumulativeStarts, r + 1);
+        if (k < 0) k = ~k;
+        return (segments[k], r - (k == 0 ? 0 : cumulativeStarts[k - 1]));
     }
 }

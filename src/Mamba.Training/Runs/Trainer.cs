@@ -5,6 +5,7 @@ using Mamba.Training.Models;
 using Mamba.Training.Scan;
 using Mamba.Core.Checkpoints;
 using Mamba.Training.Devices;
+using Mamba.Training.Distributed;
 using Mamba.Training.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -31,20 +32,58 @@ public sealed class Trainer
     /// <summary>The longest --minutes.</summary>
     public static readonly TimeSpan MaxTimeBudget = TimeSpan.FromDays(365);
 
-    public static TrainingResult Run(TrainOptions options, Device device, ITrainingObserver observer, CancellationToken cancel)
+    /// <param name="world">
+    /// This process's place in a data-parallel run (<see cref="TrainingWorld"/>), or null for one
+    /// process. Each rank trains on its share of every global batch and the gradients are averaged,
+    /// so N ranks take the steps one process takes with the same --batch (to float32 reduction
+    /// order). Rank 0 alone writes the run directory (checkpoints, metrics, validation, the plot);
+    /// the others resume from the checkpoint rank 0 names, which is why --out must be a folder every
+    /// rank can read.
+    /// </param>
+    public static TrainingResult Run(TrainOptions options, Device device, ITrainingObserver observer, CancellationToken cancel, TrainingWorld? world = null)
     {
         Validate(options);
-        var memory = TrainingMemory.Estimate(options.Model, options.Batch, options.CropLength);
+        var (shareFirst, shareCount) = world?.Share(options.Batch) ?? (0, options.Batch);
+        bool leader = world is null || world.IsLeader;
+        var memory = TrainingMemory.Estimate(options.Model, shareCount, options.CropLength);
         memory.Check(device);
         using var corpus = AudioCorpus.Open(options.Corpus);
         var train = new CropSampler(corpus, CorpusSplit.Train, options.CropLength, options.Seed);
         var validation = new CropSampler(corpus, CorpusSplit.Validation, options.CropLength, options.Seed);
         double unigram = corpus.UnigramEntropyBits(CorpusSplit.Validation);
 
-        if (RunDirectory.Claim(options.Output, options.Resume) is { } note) observer.Message(note);
-        var checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast, corpus.SampleRate);
-        var (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
+        TrainingCheckpoints? checkpoints = null;
+        AudioModel model;
+        OptimizerHelper optimizer;
+        TrainingState? state;
+        DataParallel? parallel = null;
+        if (leader)
+        {
+            if (RunDirectory.Claim(options.Output, options.Resume) is { } note) observer.Message(note);
+            checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast, corpus.SampleRate);
+            (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
+            if (world is not null && world.Size > 1)
+                parallel = DistributedStart.Lead(world, RunKey(options, corpus), state?.Step ?? -1, model, observer);
+        }
+        else
+        {
+            (parallel, long resumeStep) = DistributedStart.Join(world!, RunKey(options, corpus), observer);
+            try
+            {
+                (model, optimizer, state) = resumeStep < 0 ? Fresh(options, device)
+                    : LoadCheckpoint(Path.Combine(Path.GetFullPath(options.Output), "checkpoints", TrainingCheckpoints.StepName(resumeStep)), options, corpus, device);
+            }
+            catch (CheckpointException e)
+            {
+                parallel.Dispose();
+                throw new DistributedException($"rank {world!.Rank}: cannot load the checkpoint rank 0 resumes from: {e.Message} (--out must be a folder every rank can read).", e);
+            }
+            parallel.Attach(model);
+        }
+        using var _parallel = parallel;
         using var _model = model;
+        // Every rank starts from rank 0's parameters (a fresh run seeds them alike; this makes it so whatever happened).
+        parallel?.BroadcastParameters();
         // The scan changes speed, not the model: it is not part of what a resumed run must match.
         model.Mamba?.UseScan(SelectiveScans.Resolve(options.Scan, device));
         using var _optimizer = optimizer;
@@ -54,18 +93,22 @@ public sealed class Trainer
         var previousElapsed = TimeSpan.FromSeconds(state?.ElapsedSeconds ?? 0);
 
         var metricsPath = Path.Combine(options.Output, "metrics.jsonl");
-        using var metrics = new MetricsLog(metricsPath, step);
+        using var metrics = leader ? new MetricsLog(metricsPath, step) : null;
         var schedule = Schedule(options, state);
-        if (state is not null && state.Options.Steps != options.Steps)
+        if (leader && state is not null && state.Options.Steps != options.Steps)
             observer.Message($"extending the run from {state.Options.Steps} to {options.Steps} steps: the learning rate goes on from {schedule.RateAt(step):G4} in a cosine ending at step {options.Steps}");
-        observer.Started(new TrainingStart(model.Description, model.Parameters, ComputeDevice.Describe(device), step, options.Steps,
-            unigram, corpus.Samples(CorpusSplit.Train), corpus.Samples(CorpusSplit.Validation), state is not null, corpus.SampleRate));
+        string deviceText = ComputeDevice.Describe(device) + (parallel is null ? "" : $" x {parallel.Description}");
+        if (leader)
+            observer.Started(new TrainingStart(model.Description, model.Parameters, deviceText, step, options.Steps,
+                unigram, corpus.Samples(CorpusSplit.Train), corpus.Samples(CorpusSplit.Validation), state is not null, corpus.SampleRate));
 
-        var batchBytes = new byte[options.Batch * (options.CropLength + 1)];
+        var batchBytes = new byte[shareCount * (options.CropLength + 1)];
+        var validationBytes = parallel is null ? batchBytes : new byte[options.Batch * (options.CropLength + 1)];
+        bool stopAgreed = false;
         var clock = Stopwatch.StartNew();
         long stepsThisRun = 0;
         double lastLoss = double.NaN;
-        string lastCheckpoint = state is null ? "" : Path.Combine(checkpoints.Root, TrainingCheckpoints.StepName(step));
+        string lastCheckpoint = state is null || checkpoints is null ? "" : Path.Combine(checkpoints.Root, TrainingCheckpoints.StepName(step));
         bool interrupted = false;
 
         TrainingState Snapshot() => new(step, options.Seed, model.Architecture.ToString().ToLowerInvariant(),
@@ -73,48 +116,57 @@ public sealed class Trainer
             (previousElapsed + clock.Elapsed).TotalSeconds, TrainOptionsRecord.From(options),
             ScheduleExtendedAt: schedule.ExtendedAt, ScheduleExtendedRate: schedule.ExtendedRate);
 
+        // Rank 0 alone: validation decides only what rank 0 writes.
         void RunValidation()
         {
-            lastValidation = Validate(model, validation, options, device, batchBytes);
+            if (!leader) return;
+            lastValidation = Validate(model, validation, options, device, validationBytes);
             bool isBest = lastValidation < best;
             if (isBest) best = lastValidation;
-            metrics.Write(new JsonObject { ["step"] = step, ["val_bits"] = lastValidation, ["best_val_bits"] = best });
+            metrics!.Write(new JsonObject { ["step"] = step, ["val_bits"] = lastValidation, ["best_val_bits"] = best });
             observer.Validated(new ValidationReport(step, lastValidation, best, isBest));
-            if (isBest) checkpoints.SaveBest(model, optimizer, Snapshot());
+            if (isBest) checkpoints!.SaveBest(model, optimizer, Snapshot());
         }
 
         model.Module.train();
         while (step < options.Steps)
         {
-            if (cancel.IsCancellationRequested || (options.TimeBudget is { } budget && clock.Elapsed >= budget))
+            bool budgetSpent = options.TimeBudget is { } budget && clock.Elapsed >= budget;
+            bool wantStop = cancel.IsCancellationRequested || budgetSpent;
+            // Data parallel: every rank stops after the same step, the one after which any rank asked.
+            if (parallel is null ? wantStop : stopAgreed)
             {
-                interrupted = cancel.IsCancellationRequested;
+                interrupted = parallel is null ? cancel.IsCancellationRequested : !budgetSpent;
                 break;
             }
-            ulong fingerprint = train.Fill(step, options.Batch, batchBytes);
+            train.Fill(step, shareFirst, shareCount, batchBytes);
+            ulong fingerprint = train.Fingerprint(step, options.Batch);
             double lr = schedule.RateAt(step);
             double lossBits;
             using (var scope = NewDisposeScope())
             {
-                var tokens = Tokens(batchBytes, options.Batch, options.CropLength + 1, device);
+                var tokens = Tokens(batchBytes, shareCount, options.CropLength + 1, device);
                 var logits = model.Forward(tokens[.., ..^1]);                                   // (b, l, 256)
                 var loss = F.cross_entropy(logits.reshape(-1, logits.shape[^1]), tokens[.., 1..].reshape(-1));
                 optimizer.zero_grad();
                 loss.backward();
+                parallel?.AverageGradients();
                 nn.utils.clip_grad_norm_(model.Module.parameters(), options.ClipNorm);
                 MambaOptimizer.SetLearningRate(optimizer, lr);
                 optimizer.step();
-                lossBits = loss.item<float>() / Ln2;
+                double lossNats = loss.item<float>();
+                if (parallel is not null) (lossNats, stopAgreed) = parallel.Agree(lossNats, wantStop, device);
+                lossBits = lossNats / Ln2;
             }
             step++;
             stepsThisRun++;
             lastLoss = lossBits;
 
-            if (step % options.ReportEvery == 0 || step == options.Steps)
+            if (leader && (step % options.ReportEvery == 0 || step == options.Steps))
             {
                 double rate = stepsThisRun * (double)options.Batch * options.CropLength / clock.Elapsed.TotalSeconds;
                 var remaining = Eta(options.Steps - step, clock.Elapsed.TotalSeconds / stepsThisRun);
-                metrics.Write(new JsonObject
+                metrics!.Write(new JsonObject
                 {
                     ["step"] = step, ["loss_bits"] = lossBits, ["lr"] = lr, ["samples_per_s"] = rate,
                     ["elapsed_s"] = (previousElapsed + clock.Elapsed).TotalSeconds, ["data"] = fingerprint.ToString("x16"),
@@ -124,22 +176,22 @@ public sealed class Trainer
 
             if (step % options.EvalEvery == 0 || step == options.Steps) RunValidation();
 
-            if (step % options.CheckpointEvery == 0 || step == options.Steps)
+            if (leader && (step % options.CheckpointEvery == 0 || step == options.Steps))
             {
-                lastCheckpoint = checkpoints.Save(model, optimizer, Snapshot());
+                lastCheckpoint = checkpoints!.Save(model, optimizer, Snapshot());
                 observer.Checkpointed(step, lastCheckpoint);
                 WritePlot(options, metricsPath, unigram, model.Description);
             }
         }
 
         // Stopped early (Ctrl-C or the time budget): keep what was learned since the last checkpoint.
-        if (step < options.Steps && stepsThisRun > 0 && !lastCheckpoint.EndsWith(TrainingCheckpoints.StepName(step), StringComparison.Ordinal))
+        if (leader && step < options.Steps && stepsThisRun > 0 && !lastCheckpoint.EndsWith(TrainingCheckpoints.StepName(step), StringComparison.Ordinal))
         {
             if (double.IsNaN(lastValidation) || step % options.EvalEvery != 0) RunValidation();
-            lastCheckpoint = checkpoints.Save(model, optimizer, Snapshot());
+            lastCheckpoint = checkpoints!.Save(model, optimizer, Snapshot());
             observer.Checkpointed(step, lastCheckpoint);
         }
-        WritePlot(options, metricsPath, unigram, model.Description);
+        if (leader) WritePlot(options, metricsPath, unigram, model.Description);
 
         double samplesPerSecond = stepsThisRun == 0 ? 0 : stepsThisRun * (double)options.Batch * options.CropLength / clock.Elapsed.TotalSeconds;
         return new TrainingResult(step, options.Steps, lastLoss, lastValidation, best, unigram, samplesPerSecond,
@@ -156,48 +208,65 @@ public sealed class Trainer
             // other options is not damage: that is an error, whatever older checkpoints there are.
             foreach (var directory in checkpoints.StepDirectories())
             {
-                TrainingState state;
-                AudioModel? model = null;
                 try
                 {
-                    state = TrainingCheckpoints.ReadState(directory);
-                    if (Path.GetFileName(directory) != TrainingCheckpoints.StepName(state.Step))
-                        throw new CheckpointException($"{directory}: its {TrainingCheckpoints.StateFileName} says step {state.Step}.");
-                    TrainingCheckpoints.VerifyOptimizer(directory, state);
-                    model = AudioModel.Load(directory, device, out _);
-                    CheckResumable(options, corpus, state, model, directory);
-                    var optimizer = MambaOptimizer.Create(model.Module, options.LearningRate, options.WeightDecay);
-                    try
-                    {
-                        optimizer.load_state_dict(Path.Combine(directory, TrainingCheckpoints.OptimizerFileName));
-                    }
-                    catch (Exception e) when (e is not ArgumentException)
-                    {
-                        optimizer.Dispose();
-                        throw new CheckpointException($"{Path.Combine(directory, TrainingCheckpoints.OptimizerFileName)}: cannot be loaded: {e.Message}", e);
-                    }
-                    observer.Message($"resuming from {directory} (step {state.Step})");
-                    return (model, optimizer, state);
+                    var resumed = LoadCheckpoint(directory, options, corpus, device);
+                    observer.Message($"resuming from {directory} (step {resumed.Item3!.Step})");
+                    return resumed;
                 }
                 catch (CheckpointException e)
                 {
-                    model?.Dispose();
                     observer.Message($"skipping {directory}: {e.Message}");
-                }
-                catch
-                {
-                    model?.Dispose();
-                    throw;
                 }
             }
             if (checkpoints.StepDirectories().Count > 0)
                 throw new CheckpointException($"{checkpoints.Root}: no checkpoint could be loaded to resume from (see the messages above).");
             observer.Message($"--resume: no checkpoint in {checkpoints.Root} yet, starting at step 0");
         }
+        return Fresh(options, device);
+    }
+
+    private static (AudioModel, OptimizerHelper, TrainingState?) Fresh(TrainOptions options, Device device)
+    {
         manual_seed(options.Seed);
         var fresh = AudioModel.Create(options.Model, options.Seed, device);
         return (fresh, MambaOptimizer.Create(fresh.Module, options.LearningRate, options.WeightDecay), null);
     }
+
+    /// <summary>One step checkpoint, whole (state, model, optimiser) and of this run; damage is a <see cref="CheckpointException"/>.</summary>
+    private static (AudioModel, OptimizerHelper, TrainingState?) LoadCheckpoint(string directory, TrainOptions options, AudioCorpus corpus, Device device)
+    {
+        AudioModel? model = null;
+        try
+        {
+            var state = TrainingCheckpoints.ReadState(directory);
+            if (Path.GetFileName(directory) != TrainingCheckpoints.StepName(state.Step))
+                throw new CheckpointException($"{directory}: its {TrainingCheckpoints.StateFileName} says step {state.Step}.");
+            TrainingCheckpoints.VerifyOptimizer(directory, state);
+            model = AudioModel.Load(directory, device, out _);
+            CheckResumable(options, corpus, state, model, directory);
+            var optimizer = MambaOptimizer.Create(model.Module, options.LearningRate, options.WeightDecay);
+            try
+            {
+                optimizer.load_state_dict(Path.Combine(directory, TrainingCheckpoints.OptimizerFileName));
+            }
+            catch (Exception e) when (e is not ArgumentException)
+            {
+                optimizer.Dispose();
+                throw new CheckpointException($"{Path.Combine(directory, TrainingCheckpoints.OptimizerFileName)}: cannot be loaded: {e.Message}", e);
+            }
+            return (model, optimizer, state);
+        }
+        catch
+        {
+            model?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What every rank of a data-parallel run must agree on: the options that shape the arithmetic, the model and the corpus.</summary>
+    private static string RunKey(TrainOptions o, AudioCorpus corpus) =>
+        $"{TrainOptionsRecord.From(o)} {o.Model} seed {o.Seed} resume {o.Resume} corpus {corpus.ContentHash}";
 
     private static void CheckResumable(TrainOptions options, AudioCorpus corpus, TrainingState state, AudioModel model, string directory)
     {
