@@ -32,7 +32,6 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> sampling;
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> tokens;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> logProb;
-    private readonly Kernel compiledKernel;
     private readonly Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
         ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>> kernel;
     private readonly int[] hostSlots, hostPending;
@@ -79,7 +78,7 @@ public sealed class CudaStepEngine : IStepEngine
         // Compiled for exactly this group size (PTX .maxntid): without it the compiler spends registers as if a
         // group were small, and base's 1024-thread groups asked for more than a multiprocessor has (72 a thread,
         // "too many resources requested for launch" on the H200).
-        compiledKernel = accelerator.LoadKernel(typeof(CudaStepKernel).GetMethod(nameof(CudaStepKernel.Run))!, new KernelSpecialization(groupSize, null));
+        var compiledKernel = accelerator.LoadKernel(typeof(CudaStepKernel).GetMethod(nameof(CudaStepKernel.Run))!, new KernelSpecialization(groupSize, null));
         kernel = compiledKernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>>();
     }
@@ -259,6 +258,7 @@ public sealed class CudaStepEngine : IStepEngine
     public void Dispose()
     {
         foreach (var buffer in new MemoryBuffer[] { weights, state, logits, slotList, pending, rng, sampling, tokens, logProb }) buffer.Dispose();
-        compiledKernel.Dispose();
+        // Not compiledKernel: the accelerator caches a loaded kernel and hands the same one to every engine of
+        // this group size (disposing it here broke the next engine: "invalid resource handle" on the H200).
     }
 }

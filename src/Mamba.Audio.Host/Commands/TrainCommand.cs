@@ -134,7 +134,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         var options = settings.ToOptions();
         var device = Startup.ResolveDevice(settings.Device);
         TrainingWorld? world = null;
-        if (settings.WorldSize is > 1)
+        if (settings.WorldSize is not null)
         {
             var backend = settings.Collective switch
             {

@@ -62,7 +62,7 @@ public sealed class Trainer
             if (RunDirectory.Claim(options.Output, options.Resume) is { } note) observer.Message(note);
             checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast, corpus.SampleRate);
             (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
-            if (world is not null && world.Size > 1)
+            if (world is not null)   // one rank too when asked: the NCCL path with a world of one is how one GPU tests it
                 parallel = DistributedStart.Lead(world, RunKey(options, corpus), state?.Step ?? -1, model, observer);
         }
         else

@@ -31,6 +31,14 @@ public class OptionErrorTests : IDisposable
     [InlineData("train --corpus c --out r --crop 4194304 --batch 512 --device cpu", "--batch 512 x --crop 4194304: 2,147,484,160 samples per step; at most 268,435,456")]
     [InlineData("train --corpus c --out r --weight-decay -1 --device cpu", "--weight-decay -1: must be in [0, 10]")]
     [InlineData("prepare in --out c --rate 1", "--rate 1: must be in 1000..384000 Hz")]
+    // data-parallel training
+    [InlineData("train --corpus c --out r --world-size 2 --batch 5", "--batch 5 does not divide among 2 ranks")]
+    [InlineData("train --corpus c --out r --rank 1", "--rank needs --world-size")]
+    [InlineData("train --corpus c --out r --world-size 2 --rank 2", "--rank 2: must be in 0..1 for --world-size 2")]
+    [InlineData("train --corpus c --out r --gpus 2 --world-size 2", "give either --gpus or --world-size/--rank, not both")]
+    [InlineData("train --corpus c --out r --gpus 2 --device cpu", "--gpus with --device cpu: each rank takes a GPU of its own")]
+    [InlineData("train --corpus c --out r --world-size 2 --rendezvous nowhere", "--rendezvous nowhere: expected HOST:PORT")]
+    [InlineData("train --corpus c --out r --world-size 2 --collective mpi", "--collective mpi: expected auto, nccl or tcp")]
     public void BadCommandLine_IsExit2_NamingTheOptionAndWhatItMayBe(string commandLine, string expected)
     {
         var result = HostRun.Run(commandLine.Split(' '));

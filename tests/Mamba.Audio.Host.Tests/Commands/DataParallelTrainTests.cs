@@ -1,0 +1,181 @@
+using Mamba.Audio.Host.Tests.Support;
+using Mamba.Core.Checkpoints;
+using Mamba.Core.Cuda;
+using Mamba.Training.Runs;
+
+namespace Mamba.Audio.Host.Tests.Commands;
+
+/// <summary>
+/// `train --world-size N` as a user runs it: real processes started by the launcher, meeting on
+/// loopback, gradients summed over TCP (the CPU stand-in for NCCL, on real tensors). N ranks take
+/// the steps one process takes with the same global batch; a run resumes on another world size;
+/// only rank 0 writes; a rank killed stops the run with its name, and the checkpoints stay whole.
+/// </summary>
+public class DataParallelTrainTests : IDisposable
+{
+    private readonly TempFolder folder = new();
+    private readonly string corpus;
+
+    public DataParallelTrainTests()
+    {
+        corpus = folder.File("corpus");
+        var prepared = HostRun.Run("prepare", TestRepository.File("samples", "wav", "digits"), "--out", corpus, "--validation-fraction", "0.2", "--group-by", "^([^_]+)_");
+        Assert.True(prepared.ExitCode == 0, prepared.Output);
+    }
+
+    public void Dispose() => folder.Dispose();
+
+    private HostRun.Result Train(string run, int seed, int? worldSize, long steps = 6, bool resume = false, params string[] extra)
+    {
+        var args = new List<string> { "train", "--corpus", corpus, "--out", run, "--preset", "tiny", "--crop", "256", "--batch", "6", "--steps", $"{steps}",
+            "--eval-every", "3", "--eval-batches", "2", "--checkpoint-every", "3", "--keep", "5", "--seed", $"{seed}", "--warmup", "2" };
+        if (!extra.Contains("--device")) args.AddRange(["--device", "cpu"]);
+        if (worldSize is { } n) args.AddRange(["--world-size", $"{n}"]);
+        if (resume) args.Add("--resume");
+        args.AddRange(extra);
+        var result = HostRun.Run(args.ToArray(), timeoutSeconds: 300);
+        Assert.True(result.ExitCode == 0, $"seed {seed}: exit {result.ExitCode}:\n{result.Output}");
+        return result;
+    }
+
+    [Fact]
+    public void TwoRanks_TakeOneProcessesSteps_WithTheSameGlobalBatch_AndOnlyRankZeroWrites()
+    {
+        int seed = TestSeed.Fresh() % 100_000;
+        string one = folder.File("one"), two = folder.File("two");
+        Train(one, seed, worldSize: null);
+        var launched = Train(two, seed, worldSize: 2);
+        Assert.Contains("launching 2 ranks", launched.Output);
+        Assert.Contains("[rank 1] rank 1 of 2: joined rank 0", launched.Output);
+        Assert.Contains("all 2 ranks finished", launched.Output);
+
+        AssertSameSteps(one, two, seed);
+        AssertSameParameters(Step(one, 6), Step(two, 6), seed);
+        // Rank 1 wrote nothing of its own: the run directories hold the same files.
+        Assert.Equal(Files(one), Files(two));
+    }
+
+    [Fact]
+    public void ARun_ResumesOnAnotherWorldSize_AsIfNeverStopped()
+    {
+        int seed = TestSeed.Fresh() % 100_000;
+        string straight = folder.File("straight"), three = folder.File("three"), two = folder.File("two");
+        Train(straight, seed, worldSize: null);
+        // Three ranks, then two from its step 3; two ranks, then one process from its step 3.
+        Train(three, seed, worldSize: 3);
+        Directory.Delete(Step(three, 6), recursive: true);
+        var resumed = Train(three, seed, worldSize: 2, resume: true);
+        Assert.Contains("resuming at step 3", resumed.Output);
+        Train(two, seed, worldSize: 2);
+        Directory.Delete(Step(two, 6), recursive: true);
+        Train(two, seed, worldSize: null, resume: true);
+
+        foreach (var run in new[] { three, two })
+        {
+            AssertSameSteps(straight, run, seed);
+            AssertSameParameters(Step(straight, 6), Step(run, 6), seed);
+        }
+    }
+
+    [Fact]
+    public void ARankKilled_StopsTheRunNamingIt_AndTheCheckpointsResume()
+    {
+        int seed = TestSeed.Fresh() % 100_000;
+        string run = folder.File("killed");
+        // Start two ranks for many steps; once a checkpoint exists, SIGKILL rank 1 (not the launcher).
+        var script = $$"""
+            eval "$MAMBA_AUDIO train --corpus '{{corpus}}' --out '{{run}}' --preset tiny --crop 256 --batch 6 --steps 100000 --checkpoint-every 3 --eval-every 3 --eval-batches 1 --seed {{seed}} --device cpu --world-size 2" > '{{run}}.log' 2>&1 &
+            launcher=$!
+            for i in $(seq 1200); do [ -d '{{run}}/checkpoints/step-00000006' ] && break; sleep 0.1; done
+            rank1=$(pgrep -f -- "[-]-out {{run}} .*[-]-rank 1 ")   # [-]: the pattern must not match this script's own command line
+            [ -n "$rank1" ] || { echo "no rank 1 found"; cat '{{run}}.log'; exit 3; }
+            kill -9 $rank1
+            wait $launcher
+            echo "launcher exit $?"
+            sleep 1
+            echo "left: $(pgrep -f -- "[-]-out {{run}} " | wc -l)"
+            """;
+        var killed = HostRun.Shell(script, timeoutSeconds: 300);
+        var log = File.ReadAllText(run + ".log");
+        Assert.True(killed.Output.Contains("launcher exit 137") || killed.Output.Contains("launcher exit 1"), $"seed {seed}:\n{killed.Output}\n{log}");
+        Assert.Contains("left: 0", killed.Output);   // rank 0 was stopped too: nothing waits on the dead rank
+        Assert.Contains("rank 1 exited with code 137 (killed: SIGKILL", log);
+        Assert.Contains("continue with --resume", log);
+
+        // Every checkpoint rank 0 wrote is whole; one process resumes from the newest.
+        var newest = new TrainingCheckpoints(run, 5).StepDirectories()[0];
+        long step = TrainingCheckpoints.ReadState(newest).Step;
+        Assert.True(step >= 6, $"seed {seed}: newest checkpoint {newest}");
+        var resumed = HostRun.Run(["train", "--corpus", corpus, "--out", run, "--preset", "tiny", "--crop", "256", "--batch", "6", "--steps", "100000",
+            "--checkpoint-every", "3", "--eval-every", "3", "--eval-batches", "1", "--seed", $"{seed}", "--device", "cpu", "--resume", "--minutes", "0.05"], 300);
+        Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Contains($"(step {step})", resumed.Output);
+    }
+
+    [Fact]
+    public void OnOneGpu_NcclWithAWorldOfOne_TakesTheOrdinaryRunsSteps()
+    {
+        Assert.SkipUnless(CudaAccelerators.HasCuda, "no CUDA GPU on this machine (runs on the GPU host)");
+        int seed = TestSeed.Fresh() % 100_000;
+        string plain = folder.File("plain"), nccl = folder.File("nccl");
+        Train(plain, seed, worldSize: null, extra: ["--device", "cuda"]);
+        var run = Train(nccl, seed, worldSize: 1, extra: ["--device", "cuda", "--collective", "nccl"]);
+        Assert.Contains("NCCL 2.", run.Output);   // the binding loaded the host's libnccl and reduced through it
+        AssertSameSteps(plain, nccl, seed);
+        AssertSameParameters(Step(plain, 6), Step(nccl, 6), seed);
+    }
+
+    [Fact]
+    public void OnOneGpu_TwoRanks_TakeOneProcessesSteps()
+    {
+        Assert.SkipUnless(CudaAccelerators.HasCuda, "no CUDA GPU on this machine (runs on the GPU host)");
+        int seed = TestSeed.Fresh() % 100_000;
+        string one = folder.File("one"), two = folder.File("two");
+        Train(one, seed, worldSize: null, extra: ["--device", "cuda"]);
+        // NCCL refuses two ranks on one GPU, so the ranks share it through the TCP collective (CUDA tensors copied to the host).
+        Train(two, seed, worldSize: 2, extra: ["--device", "cuda", "--collective", "tcp"]);
+        AssertSameSteps(one, two, seed);
+        AssertSameParameters(Step(one, 6), Step(two, 6), seed);
+    }
+
+    private static string Step(string run, long step) => Path.Combine(run, "checkpoints", TrainingCheckpoints.StepName(step));
+
+    private static string[] Files(string run) =>
+        Directory.GetFiles(run, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(run, f)).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The same crops at every step (fingerprints) and the same loss to float32 reduction order.</summary>
+    private static void AssertSameSteps(string expectedRun, string actualRun, int seed)
+    {
+        var expected = Reports(expectedRun);
+        var actual = Reports(actualRun);
+        Assert.Equal(expected.Keys, actual.Keys);
+        foreach (var (step, (data, loss)) in expected)
+        {
+            Assert.True(actual[step].Data == data, $"seed {seed}: step {step} drew other crops");
+            Assert.True(Math.Abs(actual[step].Loss - loss) < 1e-4, $"seed {seed}: step {step} loss {actual[step].Loss} against {loss}");
+        }
+    }
+
+    private static Dictionary<long, (string Data, double Loss)> Reports(string run) =>
+        MetricsLog.Read(Path.Combine(run, "metrics.jsonl")).Where(e => e["loss_bits"] is not null)
+            .ToDictionary(e => e["step"]!.GetValue<long>(), e => (e["data"]!.GetValue<string>(), e["loss_bits"]!.GetValue<double>()));
+
+    /// <summary>Every parameter within 2e-5 (Adam's first steps move each weight by about the learning rate, 1e-3 here).</summary>
+    private static void AssertSameParameters(string expected, string actual, int seed)
+    {
+        var a = SafeTensorsFile.Read(Path.Combine(expected, "model.safetensors")).Tensors;
+        var b = SafeTensorsFile.Read(Path.Combine(actual, "model.safetensors")).Tensors;
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        double worst = 0;
+        string where = "";
+        foreach (var (name, tensor) in a)
+        {
+            var x = tensor.ToFloats();
+            var y = b[name].ToFloats();
+            Assert.Equal(x.Length, y.Length);
+            for (int i = 0; i < x.Length; i++)
+                if (Math.Abs(x[i] - y[i]) > worst) (worst, where) = (Math.Abs(x[i] - y[i]), $"{name}[{i}]: {x[i]} against {y[i]}");
+        }
+        Assert.True(worst < 2e-5, $"seed {seed}: parameters differ by {worst} at {where}");
+    }
+}
