@@ -154,6 +154,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             AnsiConsole.MarkupLine("[yellow]stopping: writing a checkpoint...[/]");
         };
         Console.CancelKeyPress += onCancel;
+        TrainLauncher.WatchLauncher(stop);
         TrainingResult result;
         try
         {

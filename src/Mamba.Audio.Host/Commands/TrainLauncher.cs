@@ -18,6 +18,36 @@ internal static class TrainLauncher
 {
     private const int SigInt = 2;
 
+    /// <summary>Set in every rank the launcher starts: the rank watches its standard input for the launcher's end.</summary>
+    public const string LauncherWatchVariable = "MAMBA_AUDIO_WATCH_LAUNCHER";
+
+    /// <summary>In a rank: cancels <paramref name="stop"/> when standard input closes (the launcher is gone).</summary>
+    public static void WatchLauncher(CancellationTokenSource stop)
+    {
+        if (Environment.GetEnvironmentVariable(LauncherWatchVariable) != "1") return;
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                using var input = Console.OpenStandardInput();
+                var buffer = new byte[64];
+                while (input.Read(buffer) > 0) { }
+            }
+            catch (IOException) { }
+            try
+            {
+                if (stop.IsCancellationRequested) return;
+                Console.Error.WriteLine("the launcher is gone: stopping after this step, with a checkpoint");
+                stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run had already ended.
+            }
+        }) { IsBackground = true, Name = "launcher watch" };
+        watcher.Start();
+    }
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
@@ -45,8 +75,12 @@ internal static class TrainLauncher
                 {
                     RedirectStandardOutput = true,
                     RedirectStandardError = true,
+                    // Never written: when this process dies, however it dies, the pipe closes and the
+                    // rank stops after its step with a checkpoint instead of training on unwatched.
+                    RedirectStandardInput = true,
                     UseShellExecute = false,
                 };
+                info.Environment[LauncherWatchVariable] = "1";
                 foreach (var a in ProgramPrefix()) info.ArgumentList.Add(a);
                 foreach (var a in rankArguments(r, port)) info.ArgumentList.Add(a);
                 if (onGpus) info.Environment["CUDA_VISIBLE_DEVICES"] = r.ToString(System.Globalization.CultureInfo.InvariantCulture);

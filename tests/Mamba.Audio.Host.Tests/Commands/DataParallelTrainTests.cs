@@ -95,7 +95,7 @@ public class DataParallelTrainTests : IDisposable
             sleep 1
             echo "left: $(pgrep -f -- "[-]-out {{run}} " | wc -l)"
             """;
-        var killed = HostRun.Shell(script, timeoutSeconds: 300);
+        var killed = HostRun.Shell(script + $"\npkill -9 -f -- \"[-]-out {run} \"\n", timeoutSeconds: 300);
         var log = File.ReadAllText(run + ".log");
         Assert.True(killed.Output.Contains("launcher exit 137") || killed.Output.Contains("launcher exit 1"), $"seed {seed}:\n{killed.Output}\n{log}");
         Assert.Contains("left: 0", killed.Output);   // rank 0 was stopped too: nothing waits on the dead rank
@@ -110,6 +110,31 @@ public class DataParallelTrainTests : IDisposable
             "--checkpoint-every", "3", "--eval-every", "3", "--eval-batches", "1", "--seed", $"{seed}", "--device", "cpu", "--resume", "--minutes", "0.05"], 300);
         Assert.True(resumed.ExitCode == 0, resumed.Output);
         Assert.Contains($"(step {step})", resumed.Output);
+    }
+
+    [Fact]
+    public void TheLauncherKilled_TheRanksStopAfterTheSameStep_WithACheckpoint()
+    {
+        int seed = TestSeed.Fresh() % 100_000;
+        string run = folder.File("orphaned");
+        var script = $$"""
+            eval "$MAMBA_AUDIO train --corpus '{{corpus}}' --out '{{run}}' --preset tiny --crop 256 --batch 6 --steps 100000 --checkpoint-every 5 --eval-every 5 --eval-batches 1 --seed {{seed}} --device cpu --world-size 2" > '{{run}}.log' 2>&1 &
+            for i in $(seq 1200); do [ -d '{{run}}/checkpoints/step-00000005' ] && break; sleep 0.1; done
+            # The launcher is the mamba-audio process of this run without --rank ($! is the shell around it).
+            for p in $(pgrep -f -- "[-]-out {{run}} "); do tr '\0' ' ' < /proc/$p/cmdline | grep -q -- '--rank' || launcher=$p; done
+            [ -n "$launcher" ] || { echo "no launcher found"; exit 3; }
+            kill -9 $launcher
+            for i in $(seq 600); do [ "$(pgrep -f -- "[-]-out {{run}} " | wc -l)" = 0 ] && break; sleep 0.1; done
+            echo "left: $(pgrep -f -- "[-]-out {{run}} " | wc -l)"
+            pkill -9 -f -- "[-]-out {{run}} "
+            """;
+        var result = HostRun.Shell(script, timeoutSeconds: 300);
+        Assert.True(result.Output.Contains("left: 0"), $"seed {seed}: ranks outlived their launcher:\n{result.Output}\n{File.ReadAllText(run + ".log")}");
+        // Rank 0 stopped the way Ctrl-C stops it: a checkpoint at the step where the ranks stopped, off the 5-step grid.
+        var newest = new TrainingCheckpoints(run, 5).StepDirectories()[0];
+        var state = TrainingCheckpoints.ReadState(newest);
+        Assert.True(state.Step > 5, $"seed {seed}: newest checkpoint {newest}");
+        TrainingCheckpoints.VerifyOptimizer(newest, state);
     }
 
     [Fact]
