@@ -127,6 +127,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
                 int visible = TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0;
                 if (visible < ranks) throw new ArgumentException($"--gpus {ranks}: this machine shows {visible} CUDA device(s).");
             }
+            // auto with --device auto stays TCP: on a one-GPU machine every rank would resolve to the same GPU, which NCCL refuses.
             string collective = settings.Collective != "auto" ? settings.Collective : onGpus || rankDevice.StartsWith("cuda", StringComparison.Ordinal) ? "nccl" : "tcp";
             return TrainLauncher.Run(ranks, onGpus, (r, port) => RankArguments(settings, r, ranks, port, rankDevice, collective), cancellationToken);
         }

@@ -55,18 +55,21 @@ internal static class TrainLauncher
     public static int Run(int ranks, bool onGpus, Func<int, int, IReadOnlyList<string>> rankArguments, CancellationToken cancellationToken)
     {
         int port = FreeLoopbackPort();
-        AnsiConsole.MarkupLineInterpolated($"[grey]launching[/] [bold]{ranks} ranks[/] {(onGpus ? "(one a GPU, NCCL)" : "(TCP through rank 0)")} [grey]meeting at 127.0.0.1:{port}[/]");
+        // Rank 0's header line says which collective the ranks use.
+        AnsiConsole.MarkupLineInterpolated($"[grey]launching[/] [bold]{ranks} ranks[/]{(onGpus ? " (one a GPU)" : "")} [grey]meeting at 127.0.0.1:{port}[/]");
         var processes = new Process[ranks];
         var gate = new object();
         int failedRank = -1;
         using var stopped = new ManualResetEventSlim();
+        // The ranks finish their step and checkpoint; this process waits for them.
+        void Interrupt() { foreach (var p in processes) if (p is { HasExited: false }) Kill(p.Id, SigInt); }
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
-            e.Cancel = true;   // the ranks finish their step and checkpoint; this process waits for them
-            foreach (var p in processes) if (p is { HasExited: false }) Kill(p.Id, SigInt);
+            e.Cancel = true;
+            Interrupt();
         };
         Console.CancelKeyPress += onCancel;
-        using var onToken = cancellationToken.Register(() => { foreach (var p in processes) if (p is { HasExited: false }) Kill(p.Id, SigInt); });
+        using var onToken = cancellationToken.Register(Interrupt);
         try
         {
             for (int r = 0; r < ranks; r++)

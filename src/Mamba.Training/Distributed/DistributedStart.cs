@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Mamba.Training.Models;
 using Mamba.Training.Runs;
 
 namespace Mamba.Training.Distributed;
@@ -11,17 +10,14 @@ namespace Mamba.Training.Distributed;
 /// </summary>
 internal static class DistributedStart
 {
-    public static DataParallel Lead(TrainingWorld world, string runKey, long resumeStep, AudioModel model, ITrainingObserver observer)
+    public static DataParallel Lead(TrainingWorld world, string runKey, long resumeStep, ITrainingObserver observer)
     {
         byte[] ncclId = world.Backend == CollectiveBackend.Nccl ? NcclCollective.NewUniqueId() : [];
         var payload = new byte[8 + ncclId.Length];
         BinaryPrimitives.WriteInt64LittleEndian(payload, resumeStep);
         ncclId.CopyTo(payload, 8);
         var rendezvous = Rendezvous.Lead(world, runKey, payload, observer.Message);
-        var parallel = new DataParallel(Collective(world, rendezvous, ncclId));
-        parallel.Attach(model);
-        observer.Message($"rank 0: {parallel.Description}");
-        return parallel;
+        return new DataParallel(Collective(world, rendezvous, ncclId));
     }
 
     public static (DataParallel Parallel, long ResumeStep) Join(TrainingWorld world, string runKey, ITrainingObserver observer)

@@ -1,3 +1,4 @@
+using Mamba.Training.Gpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,6 @@ public sealed unsafe class NcclCollective : ICollective
     public static byte[] NewUniqueId()
     {
         var nccl = NcclLibrary.Load();
-        NcclLibrary.Default("NCCL_NVLS_ENABLE", "0");
         NcclLibrary.UniqueId id;
         nccl.Check(nccl.GetUniqueId(&id), "ncclGetUniqueId");
         return new ReadOnlySpan<byte>(&id, NcclLibrary.UniqueIdBytes).ToArray();
@@ -42,7 +42,6 @@ public sealed unsafe class NcclCollective : ICollective
     {
         if (uniqueId.Length != NcclLibrary.UniqueIdBytes) throw new DistributedException($"an NCCL id has {NcclLibrary.UniqueIdBytes} bytes, rank 0 sent {uniqueId.Length}.");
         var nccl = NcclLibrary.Load();
-        NcclLibrary.Default("NCCL_NVLS_ENABLE", "0");
         NcclLibrary.UniqueId id;
         uniqueId.CopyTo(new Span<byte>(&id, NcclLibrary.UniqueIdBytes));
         nint comm;
@@ -66,7 +65,7 @@ public sealed unsafe class NcclCollective : ICollective
     {
         if (t.dtype != ScalarType.Float32 || !t.is_contiguous()) throw new ArgumentException("collectives take contiguous float32 tensors.");
         if (t.device_type != DeviceType.CUDA) throw new ArgumentException($"NCCL reduces GPU memory; this tensor is on {t.device}. Use --collective tcp on the CPU.");
-        return (nint)(t.storage<float>().data_ptr() + t.storage_offset() * sizeof(float));
+        return TensorBuffer.Address(t);
     }
 
     public void Dispose()

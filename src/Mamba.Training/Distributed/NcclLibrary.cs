@@ -54,6 +54,8 @@ internal sealed unsafe class NcclLibrary
         lock (Gate)
         {
             if (loaded is not null) return loaded;
+            // Before NCCL reads its environment: NVLink multicast stays off on these hosts unless set otherwise.
+            Default("NCCL_NVLS_ENABLE", "0");
             var tried = new List<string>();
             foreach (var candidate in Candidates())
             {

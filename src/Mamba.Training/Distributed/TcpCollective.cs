@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Mamba.Training.Gpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,7 +64,7 @@ public sealed class TcpCollective : ICollective
     }
 
     private static unsafe Span<float> HostSpan(Tensor t) =>
-        new((void*)(t.storage<float>().data_ptr() + t.storage_offset() * sizeof(float)), checked((int)t.numel()));
+        new((void*)TensorBuffer.Address(t), checked((int)t.numel()));
 
     private void RunOnHost(Span<float> data, int op)
     {

@@ -26,12 +26,16 @@ internal sealed class TensorBuffer : MemoryBuffer
         if (!tensor.is_contiguous())
             throw new ArgumentException("GPU scan kernels take contiguous tensors.");
         long length = Math.Max(1, tensor.numel());
-        // TorchSharp 0.107 has no Tensor.data_ptr(): the storage's pointer plus the view's offset.
-        var pointer = (IntPtr)(tensor.storage<float>().data_ptr() + tensor.storage_offset() * sizeof(float));
-        var buffer = new TensorBuffer(accelerator, pointer, length);
+        var buffer = new TensorBuffer(accelerator, Address(tensor), length);
         keepAlive.Add(buffer);
         return new ArrayView<float>(buffer, 0, tensor.numel());
     }
+
+    /// <summary>
+    /// Where a float32 tensor's first element lies (device memory for a CUDA tensor, host memory for a
+    /// CPU one). TorchSharp 0.107 has no Tensor.data_ptr(): the storage's pointer plus the view's offset.
+    /// </summary>
+    public static IntPtr Address(Tensor tensor) => (IntPtr)(tensor.storage<float>().data_ptr() + tensor.storage_offset() * sizeof(float));
 
     protected override void MemSet(AcceleratorStream stream, byte value, in ArrayView<byte> targetView) =>
         throw new NotSupportedException("TensorBuffer is a view of a tensor; fill the tensor instead.");

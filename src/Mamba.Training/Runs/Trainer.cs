@@ -63,7 +63,7 @@ public sealed class Trainer
             checkpoints = new TrainingCheckpoints(options.Output, options.KeepLast, corpus.SampleRate);
             (model, optimizer, state) = StartOrResume(options, corpus, checkpoints, device, observer);
             if (world is not null)   // one rank too when asked: the NCCL path with a world of one is how one GPU tests it
-                parallel = DistributedStart.Lead(world, RunKey(options, corpus), state?.Step ?? -1, model, observer);
+                parallel = DistributedStart.Lead(world, RunKey(options, corpus), state?.Step ?? -1, observer);
         }
         else
         {
@@ -78,8 +78,8 @@ public sealed class Trainer
                 parallel.Dispose();
                 throw new DistributedException($"rank {world!.Rank}: cannot load the checkpoint rank 0 resumes from: {e.Message} (--out must be a folder every rank can read).", e);
             }
-            parallel.Attach(model);
         }
+        parallel?.Attach(model);
         using var _parallel = parallel;
         using var _model = model;
         // Every rank starts from rank 0's parameters (a fresh run seeds them alike; this makes it so whatever happened).
@@ -140,7 +140,6 @@ public sealed class Trainer
                 break;
             }
             train.Fill(step, shareFirst, shareCount, batchBytes);
-            ulong fingerprint = train.Fingerprint(step, options.Batch);
             double lr = schedule.RateAt(step);
             double lossBits;
             using (var scope = NewDisposeScope())
@@ -164,6 +163,7 @@ public sealed class Trainer
 
             if (leader && (step % options.ReportEvery == 0 || step == options.Steps))
             {
+                ulong fingerprint = train.Fingerprint(step - 1, options.Batch);   // the batch just trained on, whichever ranks read it
                 double rate = stepsThisRun * (double)options.Batch * options.CropLength / clock.Elapsed.TotalSeconds;
                 var remaining = Eta(options.Steps - step, clock.Elapsed.TotalSeconds / stepsThisRun);
                 metrics!.Write(new JsonObject
