@@ -113,6 +113,23 @@ public class DataParallelTrainTests : IDisposable
     }
 
     [Fact]
+    public void ARankWithoutRankZero_IsExit2_NamingTheAddress()
+    {
+        var result = HostRun.Run(["train", "--corpus", corpus, "--out", folder.File("alone"), "--preset", "tiny", "--device", "cpu",
+            "--world-size", "2", "--rank", "1", "--join-timeout", "1", "--rendezvous", $"127.0.0.1:{FreeLoopbackPort()}"], 120);
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}:\n{result.Output}");
+        Assert.Contains("rank 1: no rank 0 at 127.0.0.1:", result.Output);
+        Assert.DoesNotContain("   at ", result.Output);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
     public void TheLauncherKilled_TheRanksStopAfterTheSameStep_WithACheckpoint()
     {
         int seed = TestSeed.Fresh() % 100_000;
