@@ -25,6 +25,7 @@ public static class MambaAudioApp
         ["prepare"] = typeof(PrepareCommand.Settings),
         ["train"] = typeof(TrainCommand.Settings),
         ["render"] = typeof(RenderCommand.Settings),
+        ["evaluate"] = typeof(EvaluateCommand.Settings),
         ["play"] = typeof(PlayCommand.Settings),
         ["plugins"] = typeof(PluginsCommand.Settings),
         ["devices"] = typeof(DevicesCommand.Settings),
@@ -55,6 +56,9 @@ public static class MambaAudioApp
             config.AddCommand<RenderCommand>("render")
                 .WithDescription("Generate audio from a Mamba checkpoint into WAV files: any duration in constant memory, prompts, ranked takes.")
                 .WithExample("render", "--checkpoint", "runs/tiny/best", "--out", "out/tiny.wav", "--seconds", "30", "--takes", "4");
+            config.AddCommand<EvaluateCommand>("evaluate")
+                .WithDescription("Score a Mamba checkpoint on a corpus's validation split in bits/sample (the crops train validates on), on the CPU engine.")
+                .WithExample("evaluate", "--checkpoint", "samples/models/digits-small", "--corpus", "data/digits/corpus");
             config.AddCommand<PlayCommand>("play")
                 .WithDescription("Play a chain live to the sound card: a generator (a Mamba model, a file, a tone), effects, sinks; parameters change while it plays.")
                 .WithExample("play", "--chain", "mamba checkpoint=samples/models/digits-small | lowpass hz=3000 | pulse", "--seconds", "10");

@@ -258,12 +258,13 @@ public sealed class RenderCommand : Command<RenderCommand.Settings>
     }
 
     /// <summary>A checkpoint directory, or a train run directory (its best/); refuses the Transformer baseline.</summary>
-    private static string ResolveCheckpoint(string path)
+    /// <summary>A checkpoint directory, or a run directory's best/; refuses the Transformer baseline, which only train and its own validation score.</summary>
+    internal static string ResolveCheckpoint(string path, string verb = "render generates")
     {
         if (!File.Exists(Path.Combine(path, MambaConfigJson.FileName)) && File.Exists(Path.Combine(path, "best", MambaConfigJson.FileName)))
             path = Path.Combine(path, "best");
         if (TransformerCheckpoint.IsTransformerConfig(path))
-            throw new ArgumentException($"--checkpoint {path}: holds the Transformer baseline; render generates with a Mamba checkpoint.");
+            throw new ArgumentException($"--checkpoint {path}: holds the Transformer baseline; {verb} with a Mamba checkpoint.");
         return path;
     }
 }

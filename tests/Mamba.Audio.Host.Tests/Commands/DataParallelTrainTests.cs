@@ -18,9 +18,7 @@ public class DataParallelTrainTests : IDisposable
 
     public DataParallelTrainTests()
     {
-        corpus = folder.File("corpus");
-        var prepared = HostRun.Run("prepare", TestRepository.File("samples", "wav", "digits"), "--out", corpus, "--validation-fraction", "0.2", "--group-by", "^([^_]+)_");
-        Assert.True(prepared.ExitCode == 0, prepared.Output);
+        corpus = SampleCorpus.PrepareDigits(folder.File("corpus"));
     }
 
     public void Dispose() => folder.Dispose();

@@ -31,6 +31,10 @@ public class OptionErrorTests : IDisposable
     [InlineData("train --corpus c --out r --crop 4194304 --batch 512 --device cpu", "--batch 512 x --crop 4194304: 2,147,484,160 samples per step; at most 268,435,456")]
     [InlineData("train --corpus c --out r --weight-decay -1 --device cpu", "--weight-decay -1: must be in [0, 10]")]
     [InlineData("prepare in --out c --rate 1", "--rate 1: must be in 1000..384000 Hz")]
+    // evaluate
+    [InlineData("evaluate --corpus c", "--checkpoint: the Mamba checkpoint to score is required.")]
+    [InlineData("evaluate --checkpoint m --corpus c --crop 0", "--crop 0: must be in 1..16777216.")]
+    [InlineData("evaluate --checkpoint m --corpus c --batches 0", "--batches 0: must be in 1..1000000.")]
     // data-parallel training
     [InlineData("train --corpus c --out r --world-size 2 --batch 5", "--batch 5 does not divide among 2 ranks")]
     [InlineData("train --corpus c --out r --rank 1", "--rank needs --world-size")]
