@@ -19,6 +19,11 @@ public static class CudaMatVec
     public static void Columns(ArrayView<float> sh, ArrayView<float> w, long at, int stride, int outputs, int cols,
         int c, int S, int x, int y, bool accumulate, int t, int T)
     {
+        if (c == 1)
+        {
+            ColumnsOfOne(sh, w, at, stride, outputs, cols, x, y, accumulate, t, T);
+            return;
+        }
         int quads = (c + 3) >> 2;
         for (int item = t; item < outputs * quads; item += T)
         {
@@ -88,6 +93,81 @@ public static class CudaMatVec
             if (g0 + 1 < c) Store(sh, (g0 + 1) * S + y + o, a1, accumulate);
             if (g0 + 2 < c) Store(sh, (g0 + 2) * S + y + o, a2, accumulate);
             if (g0 + 3 < c) Store(sh, (g0 + 3) * S + y + o, a3, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Columns"/> for a tile of one stream (the latency case: one stream a group): one chain a thread,
+    /// the same FMAs in the same order as the first chain of the four-stream form, so the results are the same
+    /// bits, without the three copies of the chain the four-stream form computes for a lone stream (they had
+    /// tripled the instructions of in_proj, out_proj and the head, and out_proj runs on a quarter of the threads).
+    /// </summary>
+    private static void ColumnsOfOne(ArrayView<float> sh, ArrayView<float> w, long at, int stride, int outputs, int cols,
+        int x, int y, bool accumulate, int t, int T)
+    {
+        for (int o = t; o < outputs; o += T)
+        {
+            float a = 0;
+            int k = 0;
+            for (; k + 32 <= cols; k += 32)
+            {
+                long b = at + (long)k * stride + o;
+                float w0 = w[b], w1 = w[b + 1 * stride], w2 = w[b + 2 * stride], w3 = w[b + 3 * stride];
+                float w4 = w[b + 4 * stride], w5 = w[b + 5 * stride], w6 = w[b + 6 * stride], w7 = w[b + 7 * stride];
+                float w8 = w[b + 8 * stride], w9 = w[b + 9 * stride], w10 = w[b + 10 * stride], w11 = w[b + 11 * stride];
+                float w12 = w[b + 12 * stride], w13 = w[b + 13 * stride], w14 = w[b + 14 * stride], w15 = w[b + 15 * stride];
+                float w16 = w[b + 16 * stride], w17 = w[b + 17 * stride], w18 = w[b + 18 * stride], w19 = w[b + 19 * stride];
+                float w20 = w[b + 20 * stride], w21 = w[b + 21 * stride], w22 = w[b + 22 * stride], w23 = w[b + 23 * stride];
+                float w24 = w[b + 24 * stride], w25 = w[b + 25 * stride], w26 = w[b + 26 * stride], w27 = w[b + 27 * stride];
+                float w28 = w[b + 28 * stride], w29 = w[b + 29 * stride], w30 = w[b + 30 * stride], w31 = w[b + 31 * stride];
+                a += w0 * sh[x + k + 0];
+                a += w1 * sh[x + k + 1];
+                a += w2 * sh[x + k + 2];
+                a += w3 * sh[x + k + 3];
+                a += w4 * sh[x + k + 4];
+                a += w5 * sh[x + k + 5];
+                a += w6 * sh[x + k + 6];
+                a += w7 * sh[x + k + 7];
+                a += w8 * sh[x + k + 8];
+                a += w9 * sh[x + k + 9];
+                a += w10 * sh[x + k + 10];
+                a += w11 * sh[x + k + 11];
+                a += w12 * sh[x + k + 12];
+                a += w13 * sh[x + k + 13];
+                a += w14 * sh[x + k + 14];
+                a += w15 * sh[x + k + 15];
+                a += w16 * sh[x + k + 16];
+                a += w17 * sh[x + k + 17];
+                a += w18 * sh[x + k + 18];
+                a += w19 * sh[x + k + 19];
+                a += w20 * sh[x + k + 20];
+                a += w21 * sh[x + k + 21];
+                a += w22 * sh[x + k + 22];
+                a += w23 * sh[x + k + 23];
+                a += w24 * sh[x + k + 24];
+                a += w25 * sh[x + k + 25];
+                a += w26 * sh[x + k + 26];
+                a += w27 * sh[x + k + 27];
+                a += w28 * sh[x + k + 28];
+                a += w29 * sh[x + k + 29];
+                a += w30 * sh[x + k + 30];
+                a += w31 * sh[x + k + 31];
+            }
+            for (; k < cols; k += 8)
+            {
+                long b = at + (long)k * stride + o;
+                float w0 = w[b], w1 = w[b + 1 * stride], w2 = w[b + 2 * stride], w3 = w[b + 3 * stride];
+                float w4 = w[b + 4 * stride], w5 = w[b + 5 * stride], w6 = w[b + 6 * stride], w7 = w[b + 7 * stride];
+                a += w0 * sh[x + k + 0];
+                a += w1 * sh[x + k + 1];
+                a += w2 * sh[x + k + 2];
+                a += w3 * sh[x + k + 3];
+                a += w4 * sh[x + k + 4];
+                a += w5 * sh[x + k + 5];
+                a += w6 * sh[x + k + 6];
+                a += w7 * sh[x + k + 7];
+            }
+            Store(sh, y + o, a, accumulate);
         }
     }
 
