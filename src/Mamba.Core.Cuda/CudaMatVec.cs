@@ -171,6 +171,52 @@ public static class CudaMatVec
         }
     }
 
+    /// <summary>
+    /// Y[o] (+)= W[o, :] . X for o &lt; outputs, W row-major at <paramref name="at"/> (rows of <paramref name="cols"/>):
+    /// <paramref name="lanes"/> neighbouring threads an output (a power of two up to the warp), lane q taking inputs
+    /// q, q + lanes, ..., eight loads ahead, the lanes added by shuffles. For one stream spread over groups
+    /// (<see cref="CudaSpreadStepKernel"/>), where a part's outputs are few and its rows long: splitting a row over
+    /// lanes shortens the chain a thread waits on, in a summation order of its own (float32 tolerance of the CPU's).
+    /// Every thread runs the same rounds (a spare one computes a copy and stores nothing), so every lane is at each shuffle.
+    /// </summary>
+    public static void Split(ArrayView<float> sh, ArrayView<float> w, long at, int outputs, int cols, int lanes,
+        int x, int y, bool accumulate, int t, int T)
+    {
+        int items = outputs * lanes;
+        for (int start = 0; start < items; start += T)
+        {
+            int item = Math.Min(start + t, items - 1);
+            int o = item / lanes, q = item - o * lanes;
+            long row = at + (long)o * cols;
+            float a = 0;
+            int k = q;
+            for (; k + 7 * lanes < cols; k += 8 * lanes)
+            {
+                float w0 = w[row + k], w1 = w[row + k + lanes], w2 = w[row + k + 2 * lanes], w3 = w[row + k + 3 * lanes];
+                float w4 = w[row + k + 4 * lanes], w5 = w[row + k + 5 * lanes], w6 = w[row + k + 6 * lanes], w7 = w[row + k + 7 * lanes];
+                a += w0 * sh[x + k];
+                a += w1 * sh[x + k + lanes];
+                a += w2 * sh[x + k + 2 * lanes];
+                a += w3 * sh[x + k + 3 * lanes];
+                a += w4 * sh[x + k + 4 * lanes];
+                a += w5 * sh[x + k + 5 * lanes];
+                a += w6 * sh[x + k + 6 * lanes];
+                a += w7 * sh[x + k + 7 * lanes];
+            }
+            for (; k < cols; k += lanes) a += w[row + k] * sh[x + k];
+            for (int s = lanes >> 1; s > 0; s >>= 1) a += Warp.ShuffleXor(a, s);
+            if (start + t < items && q == 0) Store(sh, y + o, a, accumulate);
+        }
+    }
+
+    /// <summary>The lanes <see cref="Split"/> gives a row of <paramref name="cols"/>: about eight inputs a lane, at most a warp.</summary>
+    public static int LanesFor(int cols, int warp)
+    {
+        int lanes = 1;
+        while (lanes * 2 <= warp && lanes * 16 <= cols) lanes *= 2;   // at least eight inputs a lane
+        return lanes;
+    }
+
     private static void Store(ArrayView<float> sh, int at, float value, bool accumulate)
     {
         if (accumulate) sh[at] += value;

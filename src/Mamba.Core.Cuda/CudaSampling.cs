@@ -4,10 +4,111 @@ namespace Mamba.Core.Cuda;
 
 /// <summary>
 /// The step kernel's draws, TokenSampler's in the same order of operations: the inverse CDF in index order, and
-/// top-p over the classes most probable first. Device code: run by a stream's leader thread in <see cref="CudaStepKernel"/>.
+/// top-p over the classes most probable first, and the sampling phase around them. Device code: called from <see cref="CudaStepKernel"/> and <see cref="CudaSpreadStepKernel"/>.
 /// </summary>
 public static class CudaSampling
 {
+    /// <summary>
+    /// The sampling phase of one step for every stream of a tile (its logits in shared memory at r.Logits): the
+    /// max and the lanes' shares of e^(l - max), untempered (the likelihood) and tempered, summed in CpuMath.Sum's
+    /// lanes; top-p's order where a stream needs it; then each stream's leader (thread g) draws, keeps the RNG and
+    /// likelihood in its registers and writes the next token. Every thread of the group calls it (it has barriers).
+    /// </summary>
+    public static void Step(CudaModelLayout m, CudaStepJob job, ArrayView<float> sh, CudaTileRegions r, int c, int first, ArrayView<int> slots,
+        ArrayView<float> sampling, ArrayView<byte> tokens, ArrayView<float> logitsOut, int step, ref ulong rngState, ulong rngIncrement,
+        ref float likelihood, int t, int T)
+    {
+        // The max over 8 lanes a stream, then each lane's share of e^(l - max) (untempered, for the likelihood)
+        // and of the tempered probabilities, summed in CpuMath.Sum's lanes.
+        for (int idx = t; idx < c * 8; idx += T)
+        {
+            int g = idx >> 3, j = idx & 7;
+            float mx = float.NegativeInfinity;
+            for (int i = j; i < m.V; i += 8) mx = MathF.Max(mx, sh[g * r.S + r.Logits + i]);
+            sh[r.RedA + idx] = mx;
+        }
+        Group.Barrier();
+        for (int idx = t; idx < c * 8; idx += T)
+        {
+            int g = idx >> 3, j = idx & 7, slot = slots[first + g];
+            int row = r.RedA + 8 * g;
+            float mx = MathF.Max(MathF.Max(MathF.Max(sh[row], sh[row + 4]), MathF.Max(sh[row + 2], sh[row + 6])),
+                MathF.Max(MathF.Max(sh[row + 1], sh[row + 5]), MathF.Max(sh[row + 3], sh[row + 7])));
+            float temperature = sampling[2 * slot];
+            bool tempered = job.Mode == CudaStepJob.Generate && temperature > 0 && temperature != 1;
+            float invT = tempered ? 1f / temperature : 1f;
+            float untempered = 0, sum = 0;
+            for (int i = j; i < m.V; i += 8)
+            {
+                float shifted = sh[g * r.S + r.Logits + i] - mx;
+                float p = MathF.Exp(shifted);
+                untempered += p;
+                if (tempered) p = MathF.Exp(shifted * invT);
+                sum += p;
+                sh[g * r.S + r.Probs + i] = p;
+            }
+            sh[r.RedC + idx] = untempered;
+            sh[r.RedB + idx] = sum;
+            if (j == 0) sh[r.MaxAt + g] = mx;
+        }
+        Group.Barrier();
+
+        // Top-p: each class's place in TokenSampler's order (p descending, index ascending on ties), so the leader
+        // can walk the classes most probable first. Only for streams that sample with top-p < 1.
+        for (int idx = t; idx < c * m.V; idx += T)
+        {
+            int g = idx / m.V, i = idx - g * m.V, slot = slots[first + g];
+            float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
+            if (job.Mode != CudaStepJob.Generate || temperature <= 0 || topP >= 1) continue;
+            int p0 = g * r.S + r.Probs;
+            float pi = sh[p0 + i];
+            int rank = 0;
+            for (int k = 0; k < m.V; k++)
+            {
+                float pk = sh[p0 + k];
+                if (pk > pi || (pk == pi && k < i)) rank++;
+            }
+            sh[g * r.S + r.Order + rank] = i;   // a class as a float: exact below 2^24
+        }
+        Group.Barrier();
+
+        if (t < c)
+        {
+            int g = t, slot = slots[first + g], region = g * r.S;
+            float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
+            float mx = sh[r.MaxAt + g];
+            float untempered = CudaStepKernel.Tree(sh, r.RedC + 8 * g), total = CudaStepKernel.Tree(sh, r.RedB + 8 * g);
+            int next;
+            if (job.Mode == CudaStepJob.TeacherForce) next = tokens[(long)slot * job.Samples + step];
+            else if (temperature <= 0)
+            {
+                next = 0;
+                for (int o = 1; o < m.V; o++) if (sh[region + r.Logits + o] > sh[region + r.Logits + next]) next = o;
+            }
+            else
+            {
+                // pcg32: the XSH-RR output of the 64-bit LCG (Sampling/Pcg32.cs)
+                ulong old = rngState;
+                rngState = old * 6364136223846793005UL + rngIncrement;
+                uint xorShifted = (uint)(((old >> 18) ^ old) >> 27);
+                int rot = (int)(old >> 59);
+                uint bits = (xorShifted >> rot) | (xorShifted << (-rot & 31));
+                float u = (bits >> 8) * (1f / 16777216f);
+                next = topP >= 1 ? Draw(sh, region + r.Probs, m.V, u * total) : DrawNucleus(sh, region + r.Probs, region + r.Order, m.V, total, topP, u);
+            }
+            likelihood += sh[region + r.Logits + next] - mx - MathF.Log(untempered);
+            sh[r.Tok + g] = next;
+            if (job.Mode == CudaStepJob.Generate) tokens[(long)slot * job.Samples + step] = (byte)next;
+        }
+        Group.Barrier();
+        if (step == job.Samples - 1)
+            for (int idx = t; idx < c * m.V; idx += T)
+            {
+                int g = idx / m.V, o = idx - g * m.V;
+                logitsOut[(long)slots[first + g] * m.V + o] = sh[g * r.S + r.Logits + o];
+            }
+    }
+
     /// <summary>Inverse CDF in index order (TokenSampler.Draw): the first class whose running sum passes r.</summary>
     public static int Draw(ArrayView<float> sh, int probs, int v, float r)
     {
@@ -66,4 +167,10 @@ public static class CudaSampling
         }
         return (int)sh[order + n - 1];
     }
+}
+
+/// <summary>Where a tile's sampling rows sit in shared memory: per stream (offset g S) the logits, probabilities and top-p order; per tile the reduction rows, tokens and maxima.</summary>
+public readonly struct CudaTileRegions(int s, int logits, int probs, int order, int redA, int redB, int redC, int tok, int maxAt)
+{
+    public readonly int S = s, Logits = logits, Probs = probs, Order = order, RedA = redA, RedB = redB, RedC = redC, Tok = tok, MaxAt = maxAt;
 }

@@ -15,6 +15,8 @@ namespace Mamba.Core.Cuda;
 /// streams than multiprocessors (the lowest latency), more as streams outnumber them (weights loaded
 /// once for the tile). Between launches streams join and leave (the host keeps the slot table, as the CPU engine
 /// does) and their pending sample, RNG, settings and likelihood go up and come back.
+/// While so few streams are active that each can have <see cref="PartsPerStream"/> multiprocessors, each is spread over
+/// that many groups instead (<see cref="CudaSpreadStepKernel"/>): the lowest latency a stream gets, and priming runs so too.
 /// </summary>
 public sealed class CudaStepEngine : IStepEngine
 {
@@ -40,8 +42,21 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly float[] hostLogProb, hostLogits;
     private byte[] hostTokens = [];
 
+    // The spread form (PartsPerStream > 0): each part's weights, the exchange words, the epoch of the next step.
+    private readonly CudaPartLayout parts;
+    private readonly int partsPerStream, spreadLanes, spreadGroupSize;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? partWeights;
+    private readonly MemoryBuffer1D<ulong, Stride1D.Dense>? exchange;
+    private readonly Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaPartLayout, CudaSpreadJob, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<ulong>>? spreadKernel;
+    private uint epoch = 1;
+
     /// <param name="streamsPerGroup">Streams a group steps together, fixed (tests); by default chosen per launch.</param>
-    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null)
+    /// <param name="partsPerStream">
+    /// Groups a stream is spread over while streams are few: 0 never spreads them (every launch in tiles), null chooses
+    /// (<see cref="DefaultParts"/>); it must divide d_inner, d_model and the classes (padded to 8) and be at most the multiprocessors.
+    /// </param>
+    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null)
     {
         Config = weights.Config;
         if (Config.VocabSize > 256) throw new ArgumentException($"engines emit bytes; vocab_size {Config.VocabSize} > 256.", nameof(weights));
@@ -81,6 +96,44 @@ public sealed class CudaStepEngine : IStepEngine
         var compiledKernel = accelerator.LoadKernel(typeof(CudaStepKernel).GetMethod(nameof(CudaStepKernel.Run))!, new KernelSpecialization(groupSize, null));
         kernel = compiledKernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>>();
+
+        this.partsPerStream = partsPerStream switch
+        {
+            null => DefaultParts(layout, accelerator.NumMultiprocessors),
+            < 0 => throw new ArgumentOutOfRangeException(nameof(partsPerStream), partsPerStream, "parts a stream: 0 (never spread) or more."),
+            var n when n > accelerator.NumMultiprocessors =>
+                throw new ArgumentOutOfRangeException(nameof(partsPerStream), n, $"the parts of a stream run at once, one a multiprocessor; {accelerator.Name} has {accelerator.NumMultiprocessors}."),
+            var n => n.Value,
+        };
+        if (this.partsPerStream > 0)
+        {
+            parts = new CudaPartLayout(layout, this.partsPerStream, warp);
+            spreadLanes = accelerator.NumMultiprocessors / this.partsPerStream;
+            spreadGroupSize = Math.Clamp((2 * parts.Channels * parts.ModelLanes + warp - 1) / warp * warp, Math.Min(128, accelerator.MaxNumThreadsPerGroup),
+                Math.Min(1024, accelerator.MaxNumThreadsPerGroup)) / warp * warp;
+            if (parts.SharedFloats * sizeof(float) > Math.Min(48 * 1024, accelerator.MaxSharedMemoryPerGroup))
+                throw new ArgumentException($"a part of a stream spread over {this.partsPerStream} groups needs {parts.SharedFloats * 4} bytes of shared memory; {accelerator.Name} gives a group 48 KiB: spread it over more.", nameof(partsPerStream));
+            partWeights = accelerator.Allocate1D(parts.Pack(weights, layout));
+            exchange = accelerator.Allocate1D<ulong>(parts.ExchangeWords(spreadLanes));
+            exchange.MemSetToZero();
+            var spread = accelerator.LoadKernel(typeof(CudaSpreadStepKernel).GetMethod(nameof(CudaSpreadStepKernel.Run))!, new KernelSpecialization(spreadGroupSize, null));
+            CudaCarveout.PreferL1(spread, accelerator, parts.SharedFloats * sizeof(float));
+            spreadKernel = spread.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaPartLayout, CudaSpreadJob, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<ulong>>>();
+        }
+    }
+
+    /// <summary>
+    /// Parts a stream is spread over by default: the most, up to the multiprocessors, that leave a part eight or more
+    /// inner channels and divide d_inner, d_model and the classes (16 for small, 64 for base, on the H200's 132); 0 (never
+    /// spread) where that is one.
+    /// </summary>
+    public static int DefaultParts(CudaModelLayout layout, int multiprocessors)
+    {
+        int best = 0;
+        for (int n = 2; n <= multiprocessors && n * 8 <= layout.DInP; n *= 2)
+            if (layout.DInP % n == 0 && layout.Dp % n == 0 && layout.Vp % n == 0) best = n;
+        return best;
     }
 
     /// <summary>The engine on the first CUDA GPU.</summary>
@@ -95,8 +148,17 @@ public sealed class CudaStepEngine : IStepEngine
     /// <summary>What it runs on, for reports ("NVIDIA H200", "CPU accelerator").</summary>
     public string Device => accelerator.Name;
 
-    /// <summary>Threads per group.</summary>
+    /// <summary>Threads per group of a tile.</summary>
     public int GroupSize => groupSize;
+
+    /// <summary>Groups a stream is spread over while streams are few (0: never).</summary>
+    public int PartsPerStream => partsPerStream;
+
+    /// <summary>Threads per group of a spread stream.</summary>
+    public int SpreadGroupSize => spreadGroupSize;
+
+    /// <summary>Whether <paramref name="streams"/> active streams are each spread over <see cref="PartsPerStream"/> groups (else stepped in tiles).</summary>
+    public bool Spreads(int streams) => partsPerStream > 0 && streams <= spreadLanes;
 
     /// <summary>The most streams a group steps together (shared memory bounds it).</summary>
     public int MaxStreamsPerGroup => maxStreamsPerGroup;
@@ -209,10 +271,14 @@ public sealed class CudaStepEngine : IStepEngine
         var tokenView = tokens.View.BaseView.SubView(0, (long)Slots * steps);
         // Generate writes the tokens; priming and teacher forcing read them. The kernel writes every launched stream's likelihood.
         if (job.Mode != CudaStepJob.Generate) tokenView.CopyFromCPU(hostTokens.AsSpan(0, Slots * steps));
-        var config = new KernelConfig(job.Groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(job.StreamsPerGroup)));
-        kernel(accelerator.DefaultStream, config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
-            tokenView, logits.View, logProb.View);
-        accelerator.Synchronize();
+        if (Spreads(job.Streams)) LaunchSpread(job, steps, tokenView);
+        else
+        {
+            var config = new KernelConfig(job.Groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(layout.SharedFloats(job.StreamsPerGroup)));
+            kernel(accelerator.DefaultStream, config, layout, job, weights.View, state.View, slotList.View, pending.View, rng.View, sampling.View,
+                tokenView, logits.View, logProb.View);
+            accelerator.Synchronize();
+        }
         if (job.Mode == CudaStepJob.Prime) return;
         tokenView.CopyToCPU(hostTokens.AsSpan(0, Slots * steps));
         pending.View.CopyToCPU(hostPending);
@@ -223,6 +289,36 @@ public sealed class CudaStepEngine : IStepEngine
             table.Pending[s] = (byte)hostPending[s];
             table.Rng[s] = Pcg32.FromRaw(hostRng[2 * s], hostRng[2 * s + 1]);
             table.LogLikelihood[s] += hostLogProb[s];
+        }
+    }
+
+    /// <summary>
+    /// The spread kernel over <paramref name="job"/>'s streams, a lane of <see cref="PartsPerStream"/> groups each. Epochs
+    /// only grow, so no word left from an earlier step passes for this one; before they would wrap, the words are cleared
+    /// and the epochs begin again. A part that waited seconds for the others (they never ran at once) fails the launch.
+    /// </summary>
+    private void LaunchSpread(CudaStepJob job, int steps, ArrayView<byte> tokenView)
+    {
+        if (epoch > uint.MaxValue - (uint)steps - 1)
+        {
+            exchange!.MemSetToZero();
+            epoch = 1;
+        }
+        long flag = (long)spreadLanes * parts.ExLaneStride;
+        var spread = new CudaSpreadJob(job, epoch, exchange!.NativePtr.ToInt64(), flag);
+        var config = new KernelConfig(job.Streams * partsPerStream, spreadGroupSize, SharedMemoryConfig.RequestDynamic<float>(parts.SharedFloats));
+        spreadKernel!(accelerator.DefaultStream, config, layout, parts, spread, weights.View, partWeights!.View, state.View, slotList.View, pending.View,
+            rng.View, sampling.View, tokenView, logits.View, logProb.View, exchange.View);
+        accelerator.Synchronize();
+        epoch += (uint)steps;
+        var raised = new ulong[1];
+        exchange.View.SubView(flag, 1).CopyToCPU(raised);
+        if (raised[0] != 0)
+        {
+            exchange.MemSetToZero();
+            epoch = 1;
+            throw new InvalidOperationException($"CUDA engine: the {partsPerStream} groups of a stream did not run at once (one waited seconds for the others): " +
+                $"is another program holding {accelerator.Name}'s multiprocessors? The streams of this launch are lost; open them again, or make the engine with partsPerStream: 0.");
         }
     }
 
@@ -258,6 +354,8 @@ public sealed class CudaStepEngine : IStepEngine
     public void Dispose()
     {
         foreach (var buffer in new MemoryBuffer[] { weights, state, logits, slotList, pending, rng, sampling, tokens, logProb }) buffer.Dispose();
+        partWeights?.Dispose();
+        exchange?.Dispose();
         // Not compiledKernel: the accelerator caches a loaded kernel and hands the same one to every engine of
         // this group size (disposing it here broke the next engine: "invalid resource handle" on the H200).
     }

@@ -119,95 +119,8 @@ public static class CudaStepKernel
             CudaMatVec.Columns(sh, w, m.HeadT, m.Vp, m.V, m.Dp, c, S, xn, logits, false, t, T);
             Group.Barrier();
 
-            // The max over 8 lanes a stream, then each lane's share of e^(l - max) (untempered, for the likelihood)
-            // and of the tempered probabilities, summed in CpuMath.Sum's lanes.
-            for (int idx = t; idx < c * 8; idx += T)
-            {
-                int g = idx >> 3, j = idx & 7;
-                float mx = float.NegativeInfinity;
-                for (int i = j; i < m.V; i += 8) mx = MathF.Max(mx, sh[g * S + logits + i]);
-                sh[redA + idx] = mx;
-            }
-            Group.Barrier();
-            for (int idx = t; idx < c * 8; idx += T)
-            {
-                int g = idx >> 3, j = idx & 7, slot = slots[first + g];
-                int r = redA + 8 * g;
-                float mx = MathF.Max(MathF.Max(MathF.Max(sh[r], sh[r + 4]), MathF.Max(sh[r + 2], sh[r + 6])),
-                    MathF.Max(MathF.Max(sh[r + 1], sh[r + 5]), MathF.Max(sh[r + 3], sh[r + 7])));
-                float temperature = sampling[2 * slot];
-                bool tempered = job.Mode == CudaStepJob.Generate && temperature > 0 && temperature != 1;
-                float invT = tempered ? 1f / temperature : 1f;
-                float untempered = 0, sum = 0;
-                for (int i = j; i < m.V; i += 8)
-                {
-                    float shifted = sh[g * S + logits + i] - mx;
-                    float p = MathF.Exp(shifted);
-                    untempered += p;
-                    if (tempered) p = MathF.Exp(shifted * invT);
-                    sum += p;
-                    sh[g * S + probs + i] = p;
-                }
-                sh[redC + idx] = untempered;
-                sh[redB + idx] = sum;
-                if (j == 0) sh[maxAt + g] = mx;
-            }
-            Group.Barrier();
-
-            // Top-p: each class's place in TokenSampler's order (p descending, index ascending on ties), so the leader
-            // can walk the classes most probable first. Only for streams that sample with top-p < 1.
-            for (int idx = t; idx < c * m.V; idx += T)
-            {
-                int g = idx / m.V, i = idx - g * m.V, slot = slots[first + g];
-                float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
-                if (job.Mode != CudaStepJob.Generate || temperature <= 0 || topP >= 1) continue;
-                int p0 = g * S + probs;
-                float pi = sh[p0 + i];
-                int rank = 0;
-                for (int k = 0; k < m.V; k++)
-                {
-                    float pk = sh[p0 + k];
-                    if (pk > pi || (pk == pi && k < i)) rank++;
-                }
-                sh[g * S + order + rank] = i;   // a class as a float: exact below 2^24
-            }
-            Group.Barrier();
-
-            if (t < c)
-            {
-                int g = t, slot = slots[first + g], region = g * S;
-                float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
-                float mx = sh[maxAt + g];
-                float untempered = Tree(sh, redC + 8 * g), total = Tree(sh, redB + 8 * g);
-                int next;
-                if (job.Mode == CudaStepJob.TeacherForce) next = tokens[(long)slot * job.Samples + step];
-                else if (temperature <= 0)
-                {
-                    next = 0;
-                    for (int o = 1; o < m.V; o++) if (sh[region + logits + o] > sh[region + logits + next]) next = o;
-                }
-                else
-                {
-                    // pcg32: the XSH-RR output of the 64-bit LCG (Sampling/Pcg32.cs)
-                    ulong old = rngState;
-                    rngState = old * 6364136223846793005UL + rngIncrement;
-                    uint xorShifted = (uint)(((old >> 18) ^ old) >> 27);
-                    int rot = (int)(old >> 59);
-                    uint bits = (xorShifted >> rot) | (xorShifted << (-rot & 31));
-                    float u = (bits >> 8) * (1f / 16777216f);
-                    next = topP >= 1 ? CudaSampling.Draw(sh, region + probs, m.V, u * total) : CudaSampling.DrawNucleus(sh, region + probs, region + order, m.V, total, topP, u);
-                }
-                likelihood += sh[region + logits + next] - mx - MathF.Log(untempered);
-                sh[tok + g] = next;
-                if (job.Mode == CudaStepJob.Generate) tokens[(long)slot * job.Samples + step] = (byte)next;
-            }
-            Group.Barrier();
-            if (step == job.Samples - 1)
-                for (int idx = t; idx < c * m.V; idx += T)
-                {
-                    int g = idx / m.V, o = idx - g * m.V;
-                    logitsOut[(long)slots[first + g] * m.V + o] = sh[g * S + logits + o];
-                }
+            var regions = new CudaTileRegions(S, logits, probs, order, redA, redB, redC, tok, maxAt);
+            CudaSampling.Step(m, job, sh, regions, c, first, slots, sampling, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
         }
 
         if (t < c && job.Mode != CudaStepJob.Prime)
@@ -219,7 +132,7 @@ public static class CudaStepKernel
         }
     }
 
-    private static long StateAt(CudaModelLayout m, int slot, int layer) => (long)slot * m.StateSlotStride + (long)layer * m.StateLayerStride;
+    internal static long StateAt(CudaModelLayout m, int slot, int layer) => (long)slot * m.StateSlotStride + (long)layer * m.StateLayerStride;
 
     /// <summary>((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)) of the 8 lanes at <paramref name="at"/>: CpuMath.Sum's tree.</summary>
     internal static float Tree(ArrayView<float> sh, int at) =>
@@ -288,7 +201,7 @@ public static class CudaStepKernel
     /// RMSNorm of every stream of the tile: 8 lanes a stream sum the squares in CpuMath.SumOfSquares's lanes, then
     /// every output thread adds them in its tree and scales.
     /// </summary>
-    private static void RmsNorm(CudaModelLayout m, ArrayView<float> sh, int c, int S, int x, int y, int red, ArrayView<float> w, long weight, int t, int T)
+    internal static void RmsNorm(CudaModelLayout m, ArrayView<float> sh, int c, int S, int x, int y, int red, ArrayView<float> w, long weight, int t, int T)
     {
         for (int idx = t; idx < c * 8; idx += T)
         {
@@ -307,10 +220,10 @@ public static class CudaStepKernel
         Group.Barrier();
     }
 
-    private static float Silu(float x) => x / (1f + MathF.Exp(-x));
+    internal static float Silu(float x) => x / (1f + MathF.Exp(-x));
 
     /// <summary>max(x, 0) + ln(1 + e^-|x|), as the CPU engine's (CpuMath.Softplus), with its series for ln(1 + e).</summary>
-    private static float Softplus(float x)
+    internal static float Softplus(float x)
     {
         float e = MathF.Exp(-MathF.Abs(x));
         float s = e / (2f + e), s2 = s * s;

@@ -122,10 +122,10 @@ public class CudaStepEngineTests(ITestOutputHelper output)
 
         var accelerator = Pick(kind);
         int most;
-        using (var probe = new CudaStepEngine(weights, slots, accelerator)) most = probe.MaxStreamsPerGroup;
+        using (var probe = new CudaStepEngine(weights, slots, accelerator, partsPerStream: 0)) most = probe.MaxStreamsPerGroup;
         foreach (int tile in new[] { 1, 2, 3, most }.Where(t => t <= most).Distinct())
         {
-            using var gpu = new CudaStepEngine(weights, slots, accelerator, streamsPerGroup: tile);
+            using var gpu = new CudaStepEngine(weights, slots, accelerator, streamsPerGroup: tile, partsPerStream: 0);
             for (int s = 0; s < slots; s++) gpu.Open(Settings(s));
             var actual = new byte[slots * samples];
             var actualLogits = new float[slots * config.VocabSize];
@@ -170,5 +170,62 @@ public class CudaStepEngineTests(ITestOutputHelper output)
         gpu.Generate(40, b);
         Assert.Equal(a.AsSpan(cs * 40, 40).ToArray(), a.AsSpan(moved * 40, 40).ToArray());
         Assert.Equal(a.AsSpan(cs * 40, 40).ToArray(), b.AsSpan(back * 40, 40).ToArray());
+    }
+
+    /// <summary>
+    /// Streams spread over groups (the latency form): for every count of parts the device runs at once, and as many
+    /// streams as it holds spread, the samples for a seed, the last logits, the likelihoods, teacher-forced logits and the
+    /// state after a prompt are the CPU engine's. The outputs are poisoned first. On the CPU accelerator two groups run at
+    /// once (its two emulated multiprocessors), so the parts really wait on each other's words.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void SpreadStreams_AreTheCpuEnginesForEveryCountOfParts(string kind)
+    {
+        var config = kind == "cpu" ? new MambaConfig(16, 2) : new MambaConfig(64, 4);
+        var weights = CpuWeights.Random(config, seed: 15);
+        var accelerator = Pick(kind);
+        SamplingSettings Settings(int s) => (s % 3) switch { 0 => new(1, 1, (ulong)(60 + s)), 1 => new(0.8f, 0.9f, (ulong)(60 + s)), _ => new(0, 1, (ulong)(60 + s)) };
+        int samples = kind == "cpu" ? 60 : 3000;
+        var counts = new[] { 2, 4, 8, 16, 32 }.Where(n => n <= accelerator.NumMultiprocessors && new CudaModelLayout(weights).DInP % n == 0).ToArray();
+        Assert.NotEmpty(counts);
+        foreach (int n in counts)
+        {
+            int streams = Math.Min(3, accelerator.NumMultiprocessors / n);
+            using var cpu = new CpuStepEngine(weights, streams);
+            using var gpu = new CudaStepEngine(weights, streams, accelerator, partsPerStream: n);
+            Assert.True(gpu.Spreads(streams));
+            for (int s = 0; s < streams; s++) { cpu.Open(Settings(s)); gpu.Open(Settings(s)); }
+            var prompt = new byte[kind == "cpu" ? 50 : 2000];
+            new Random(n).NextBytes(prompt);
+            cpu.Prime(0, prompt);
+            gpu.Prime(0, prompt);
+            AssertClose(cpu.ExportState(0), gpu.ExportState(0), $"{n} parts: state after the prompt");
+
+            var expected = new byte[streams * samples];
+            var actual = new byte[streams * samples];
+            var expectedLogits = new float[streams * config.VocabSize];
+            var actualLogits = new float[streams * config.VocabSize];
+            actual.AsSpan().Fill(0xAA);
+            actualLogits.AsSpan().Fill(float.NaN);
+            cpu.Generate(samples, expected, expectedLogits);
+            gpu.Generate(samples, actual, actualLogits);
+            for (int s = 0; s < streams; s++)
+                Assert.True(expected.AsSpan(s * samples, samples).SequenceEqual(actual.AsSpan(s * samples, samples)),
+                    $"{n} parts: stream {s} ({Settings(s)}) differs from the CPU engine's");
+            AssertClose(expectedLogits, actualLogits, $"{n} parts: last logits");
+            for (int s = 0; s < streams; s++) Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * samples);
+
+            var next = new byte[streams];
+            var random = new Random(3);
+            for (int step = 0; step < 20; step++)
+            {
+                random.NextBytes(next);
+                cpu.TeacherForce(next, expectedLogits);
+                gpu.TeacherForce(next, actualLogits);
+                AssertClose(expectedLogits, actualLogits, $"{n} parts: teacher-forced step {step}");
+            }
+            output.WriteLine($"{gpu.Device}: {streams} streams spread over {n} groups of {gpu.SpreadGroupSize} threads, {samples} samples each, the CPU engine's");
+        }
     }
 }

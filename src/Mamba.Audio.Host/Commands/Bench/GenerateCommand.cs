@@ -30,8 +30,11 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--streams <LIST>")][Description("Streams generated at once (default 1,8,64).")]
         public string Streams { get; init; } = "1,8,64";
 
-        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine; libtorch is not loaded for it alone), cuda (the ILGPU engine on the first NVIDIA GPU; no libtorch) and/or torch (the reference, on --device) (default cpu,torch).")]
+        [CommandOption("--engines <LIST>")][Description("cpu (the fused C# engine; libtorch is not loaded for it alone), cuda (the ILGPU engine on the first NVIDIA GPU; no libtorch; few streams each spread over several multiprocessors), cuda-tiles (the same engine never spreading a stream: every stream count in tiles, for comparison) and/or torch (the reference, on --device) (default cpu,torch).")]
         public string Engines { get; init; } = "cpu,torch";
+
+        [CommandOption("--cuda-parts <LIST>")][Description("For the cuda engine: groups a stream is spread over, each measured: auto (the engine's choice), or counts that divide d_inner, d_model and 256, at most the GPU's multiprocessors (default auto).")]
+        public string CudaParts { get; init; } = "auto";
 
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the Transformer run.")]
         public string Device { get; init; } = "auto";
@@ -74,7 +77,8 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         {
             if (Checkpoint is null && !TryNames(Presets, out _, out var bad)) return ValidationResult.Error($"--presets {Presets}: '{bad}' is not one of {string.Join(", ", MambaPresets.All.Keys)}.");
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
-            if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda and torch.");
+            if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda, cuda-tiles and torch.");
+            if (CudaParts != "auto" && !TryInts(CudaParts, 1, 1024, out _)) return ValidationResult.Error($"--cuda-parts {CudaParts}: expected auto or a comma-separated list of counts in 1..1024.");
             if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
             if (!TryWidths(VectorWidths, out _)) return ValidationResult.Error($"--vector-widths {VectorWidths}: expected a comma-separated list of auto, 512, 256, scalar.");
@@ -89,6 +93,9 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         }
 
         public IReadOnlyList<string> PresetList => TryNames(Presets, out var names, out _) ? names : [];
+        /// <summary>Parts a stream for the cuda engine; null is the engine's choice.</summary>
+        public IReadOnlyList<int?> CudaPartsList => CudaParts == "auto" ? [null] : TryInts(CudaParts, 1, 1024, out var p) ? p.Select(n => (int?)n).ToArray() : [];
+
         public IReadOnlyList<int> StreamList => TryInts(Streams, 1, 4096, out var v) ? v : [];
         public IReadOnlyList<string> EngineList => TryEngines(Engines, out var v) ? v : [];
         public IReadOnlyList<int> ContextList => Contexts != "none" && TryInts(Contexts, 0, 100_000_000, out var v) ? v : [];
@@ -108,7 +115,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         private static bool TryEngines(string list, out string[] engines)
         {
             engines = Split(list);
-            return engines.Length > 0 && engines.All(e => e is "cpu" or "cuda" or "torch");
+            return engines.Length > 0 && engines.All(e => e is "cpu" or "cuda" or "cuda-tiles" or "torch");
         }
 
         private static bool TryWidths(string list, out CpuVectorWidth[] widths)
@@ -173,14 +180,17 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                     foreach (int streams in settings.StreamList)
                         Report(EngineBenchmark.MeasureCpu(name, weights, streams, new CpuEngineOptions(settings.Threads, width), settings.Runs, settings.SecondsPerRun));
             }
-            if (settings.EngineList.Contains("cuda"))
+            foreach (string cuda in new[] { "cuda", "cuda-tiles" }.Where(settings.EngineList.Contains))
             {
                 var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
+                foreach (int? parts in cuda == "cuda-tiles" ? [0] : settings.CudaPartsList)
                 foreach (int streams in settings.StreamList)
                 {
-                    using var engine = Mamba.Core.Cuda.CudaStepEngine.OnGpu(weights, streams);
+                    using var engine = new Mamba.Core.Cuda.CudaStepEngine(weights, streams, Mamba.Core.Cuda.CudaAccelerators.Cuda(), partsPerStream: parts);
+                    bool spread = engine.Spreads(streams);
                     // One launch runs 4096 steps of every stream (the persistent kernel); the run is timed whole.
-                    Report(EngineBenchmark.Measure(engine, "cuda", name, engine.GroupSize, weights.Bytes, settings.Runs, settings.SecondsPerRun, blockSamples: 4096));
+                    Report(EngineBenchmark.Measure(engine, spread ? $"cuda, {engine.PartsPerStream} groups a stream" : cuda, name,
+                        spread ? engine.SpreadGroupSize : engine.GroupSize, weights.Bytes, settings.Runs, settings.SecondsPerRun, blockSamples: 4096));
                 }
             }
             torch?.MeasureEngine(name, config, checkpoint, settings, Report);

@@ -1,0 +1,195 @@
+using ILGPU;
+
+namespace Mamba.Core.Cuda;
+
+/// <summary>
+/// A launch of <see cref="CudaSpreadStepKernel"/>: the step job (one stream a lane), the epoch of its first step, and
+/// where the exchange words are (their device address, for the loads that bypass L1, and the failure flag's index).
+/// </summary>
+public readonly struct CudaSpreadJob(CudaStepJob step, uint epoch, long address, long flag)
+{
+    public readonly CudaStepJob Step = step;
+    public readonly uint Epoch = epoch;
+    public readonly long Address = address, Flag = flag;
+}
+
+/// <summary>
+/// The recurrent step for few streams, each spread over <see cref="CudaPartLayout.Parts"/> groups on as many
+/// multiprocessors (a lane of groups a stream): the latency case. One group holding a whole stream waits on L2 for every
+/// phase (one small stream on the H200: ~46 µs a step in <see cref="CudaStepKernel"/>, 21,739 samples/s); here each part
+/// holds a slice of the weights (a few KiB a layer: they stay in its L1) and its channels' conv and SSM state in shared
+/// memory for the whole launch, and the parts hand each other three small vectors a layer through
+/// <see cref="CudaExchange"/>: x_proj's partial sums over their channels, y, and the residual after their slice of
+/// out_proj. Every part computes the norms, the softmax and the draw itself from the same values in the same order,
+/// so they agree without another exchange; part 0 writes the stream's results.
+/// The parts of a lane must run at once: the engine launches at most one group a multiprocessor. A gather ends in a
+/// group barrier (<see cref="CudaExchange.Gather"/>), so no other barrier follows one.
+/// The math is the CPU engine's, in summation orders of its own where a row is split over lanes
+/// (<see cref="CudaMatVec.Split"/>): logits agree to float32 tolerance, not to the bit.
+/// </summary>
+public static class CudaSpreadStepKernel
+{
+    /// <summary>Floats of a group's shared memory.</summary>
+    public static int SharedFloats(CudaModelLayout m, CudaPartLayout p) =>
+        2 * m.Dp + 3 * p.Channels + m.XDbl + m.DInP + p.Parts * m.XDbl + m.Layers * (m.K + m.N) * p.Channels + 3 * m.Vp + 3 * 8 + 3;
+
+    public static void Run(CudaModelLayout m, CudaPartLayout p, CudaSpreadJob spread, ArrayView<float> w, ArrayView<float> pw,
+        ArrayView<float> state, ArrayView<int> slots, ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling,
+        ArrayView<byte> tokens, ArrayView<float> logitsOut, ArrayView<float> logProb, ArrayView<ulong> ex)
+    {
+        var job = spread.Step;
+        int t = Group.IdxX, T = Group.DimX, P = p.Parts, C = p.Channels;
+        int lane = Grid.IdxX / P, part = Grid.IdxX - lane * P;
+        int slot = slots[lane];
+        int c0 = part * C, d0 = part * p.Outputs, v0 = part * p.Classes;
+        var sh = SharedMemory.GetDynamic<float>();
+        int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * C, dbl = xc + C, y = dbl + m.XDbl, gather = y + m.DInP;
+        int conv = gather + P * m.XDbl, hs = conv + m.Layers * m.K * C, logits = hs + m.Layers * m.N * C;
+        int probs = logits + m.Vp, order = probs + m.Vp, redA = order + m.Vp, redB = redA + 8, redC = redB + 8;
+        int tok = redC + 8, maxAt = tok + 1, stop = maxAt + 1;
+        long part0 = (long)part * p.PartStride, exLane = (long)lane * p.ExLaneStride;
+
+        // This part's channels of the stream's state, held in shared memory for the launch.
+        for (int idx = t; idx < m.Layers * (m.K + m.N) * C; idx += T)
+        {
+            int l = idx / ((m.K + m.N) * C), rest = idx - l * (m.K + m.N) * C, row = rest / C, ci = rest - row * C;
+            float v = state[CudaStepKernel.StateAt(m, slot, l) + (long)row * m.DInP + c0 + ci];
+            if (row < m.K) sh[conv + (l * m.K + row) * C + ci] = v;
+            else sh[hs + (l * m.N + row - m.K) * C + ci] = v;
+        }
+        ulong rngState = 0, rngIncrement = 0;
+        float likelihood = 0;
+        if (t == 0)
+        {
+            sh[tok] = pending[slot];
+            rngState = rng[2 * slot];
+            rngIncrement = rng[2 * slot + 1];
+        }
+        Group.Barrier();
+
+        for (int step = 0; step < job.Samples; step++)
+        {
+            uint epoch = spread.Epoch + (uint)step;
+            if (t == 0) sh[stop] = CudaExchange.Failed(ex, spread.Address, spread.Flag) ? 1 : 0;
+            for (int i = t; i < m.Dp; i += T)
+            {
+                int input = job.Mode == CudaStepJob.Prime ? tokens[(long)slot * job.Samples + step] : (int)sh[tok];
+                sh[res + i] = w[(long)m.Embedding + (long)input * m.Dp + i];
+            }
+            Group.Barrier();
+            if (sh[stop] != 0) break;   // a part gave up waiting: end the launch, the engine reports it
+
+            for (int l = 0; l < m.Layers; l++)
+            {
+                long L = (long)l * m.LayerStride, PL = part0 + (long)l * p.LayerStride, exLayer = exLane + (long)l * p.ExLayerStride;
+                CudaStepKernel.RmsNorm(m, sh, 1, 0, res, xn, redA, w, L + m.Norm, t, T);
+                CudaMatVec.Split(sh, pw, PL + p.InRows, 2 * C, m.Dp, p.ModelLanes, xn, xz, false, t, T);
+                Group.Barrier();
+
+                for (int ci = t; ci < C; ci += T)
+                {
+                    int window = conv + l * m.K * C + ci;
+                    float acc = pw[PL + p.ConvB + ci];
+                    for (int j = 0; j < m.K - 1; j++)
+                    {
+                        float v = sh[window + (j + 1) * C];
+                        sh[window + j * C] = v;
+                        acc += pw[PL + p.ConvW + j * C + ci] * v;
+                    }
+                    float xv = sh[xz + ci];
+                    sh[window + (m.K - 1) * C] = xv;
+                    acc += pw[PL + p.ConvW + (m.K - 1) * C + ci] * xv;
+                    sh[xc + ci] = CudaStepKernel.Silu(acc);
+                }
+                Group.Barrier();
+
+                // x_proj's sums over this part's channels, to every part; then the parts' sums, added in part order.
+                CudaMatVec.Split(sh, pw, PL + p.XProj, m.XDbl, C, p.ChannelLanes, xc, gather + part * m.XDbl, false, t, T);
+                Group.Barrier();
+                for (int o = t; o < m.XDbl; o += T)
+                    CudaExchange.Put(ex, spread.Address, exLayer + p.ExPartials + part * m.XDbl + o, sh[gather + part * m.XDbl + o], epoch);
+                CudaExchange.Gather(sh, gather, ex, spread.Address, exLayer + p.ExPartials, P * m.XDbl, epoch, spread.Flag, t, T);
+                for (int o = t; o < m.XDbl; o += T)
+                {
+                    float s = 0;
+                    for (int b = 0; b < P; b++) s += sh[gather + b * m.XDbl + o];
+                    sh[dbl + o] = s;
+                }
+                Group.Barrier();
+
+                Ssm(m, p, sh, pw, PL, l, p.StateLanes, hs, xz, xc, dbl, y + c0, ex, spread.Address, exLayer + p.ExY + c0, epoch, t, T);
+                CudaExchange.Gather(sh, y, ex, spread.Address, exLayer + p.ExY, m.DInP, epoch, spread.Flag, t, T);
+
+                // This part's outputs of out_proj, added to its slice of the residual, to every part.
+                CudaMatVec.Split(sh, pw, PL + p.OutRows, p.Outputs, m.DInP, p.InnerLanes, y, res + d0, true, t, T);
+                Group.Barrier();
+                for (int o = t; o < p.Outputs; o += T)
+                    CudaExchange.Put(ex, spread.Address, exLayer + p.ExResidual + d0 + o, sh[res + d0 + o], epoch);
+                CudaExchange.Gather(sh, res, ex, spread.Address, exLayer + p.ExResidual, m.Dp, epoch, spread.Flag, t, T);
+            }
+            if (job.Mode == CudaStepJob.Prime) continue;
+
+            CudaStepKernel.RmsNorm(m, sh, 1, 0, res, xn, redA, w, m.NormF, t, T);
+            CudaMatVec.Split(sh, pw, part0 + p.Head, p.Classes, m.Dp, p.ModelLanes, xn, logits + v0, false, t, T);
+            Group.Barrier();
+            for (int o = t; o < p.Classes; o += T)
+                CudaExchange.Put(ex, spread.Address, exLane + p.ExLogits + v0 + o, sh[logits + v0 + o], epoch);
+            CudaExchange.Gather(sh, logits, ex, spread.Address, exLane + p.ExLogits, m.V, epoch, spread.Flag, t, T);
+
+            // Every part draws the same token from the same logits and RNG; only part 0's writes are kept apart from
+            // the token buffer, which every part writes with the same byte.
+            var regions = new CudaTileRegions(0, logits, probs, order, redA, redB, redC, tok, maxAt);
+            CudaSampling.Step(m, job, sh, regions, 1, lane, slots, sampling, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
+        }
+
+        for (int idx = t; idx < m.Layers * (m.K + m.N) * C; idx += T)
+        {
+            int l = idx / ((m.K + m.N) * C), rest = idx - l * (m.K + m.N) * C, row = rest / C, ci = rest - row * C;
+            float v = row < m.K ? sh[conv + (l * m.K + row) * C + ci] : sh[hs + (l * m.N + row - m.K) * C + ci];
+            state[CudaStepKernel.StateAt(m, slot, l) + (long)row * m.DInP + c0 + ci] = v;
+        }
+        if (t == 0 && part == 0 && job.Mode != CudaStepJob.Prime)
+        {
+            pending[slot] = (int)sh[tok];
+            rng[2 * slot] = rngState;
+            logProb[slot] = likelihood;
+        }
+    }
+
+    /// <summary>
+    /// The selective SSM for this part's channels (CpuKernels.SsmStep's math, fused with dt_proj and the gate):
+    /// <paramref name="lanes"/> threads a channel, each taking states q, q + lanes, ..., the lanes' parts of C h added
+    /// by shuffles. h is in shared memory at <paramref name="hs"/>; y goes to shared memory at <paramref name="y"/> and
+    /// to the exchange at <paramref name="exY"/>.
+    /// </summary>
+    private static void Ssm(CudaModelLayout m, CudaPartLayout p, ArrayView<float> sh, ArrayView<float> pw, long PL, int l, int lanes,
+        int hs, int xz, int xc, int dbl, int y, ArrayView<ulong> ex, long address, long exY, uint epoch, int t, int T)
+    {
+        int C = p.Channels, items = C * lanes;
+        for (int start = 0; start < items; start += T)
+        {
+            int item = Math.Min(start + t, items - 1);
+            int ci = item / lanes, q = item - ci * lanes;
+            float dt = pw[PL + p.DtBias + ci];
+            for (int r = 0; r < m.R; r++) dt += sh[dbl + r] * pw[PL + p.DtProjT + r * C + ci];
+            float delta = CudaStepKernel.Softplus(dt);
+            float xv = sh[xc + ci];
+            float dx = delta * xv;
+            int b = dbl + m.R, cc = b + m.N, h = hs + l * m.N * C + ci;
+            float acc = 0;
+            for (int n = q; n < m.N; n += lanes)
+            {
+                float hv = MathF.Exp(delta * pw[PL + p.A + n * C + ci]) * sh[h + n * C] + dx * sh[b + n];
+                if (start + t < items) sh[h + n * C] = hv;
+                acc += sh[cc + n] * hv;
+            }
+            for (int s = lanes >> 1; s > 0; s >>= 1) acc += Warp.ShuffleXor(acc, s);
+            if (start + t < items && q == 0)
+            {
+                float v = (acc + pw[PL + p.DSkip + ci] * xv) * CudaStepKernel.Silu(sh[xz + C + ci]);
+                sh[y + ci] = v;
+                CudaExchange.Put(ex, address, exY + ci, v, epoch);
+            }
+        }
+    }
+}
