@@ -16,17 +16,8 @@ public static class CudaExchange
     /// <summary>Polling rounds before a group gives up and raises the failure flag: about a second on the H200, far past any step.</summary>
     public const int SpinLimit = 1 << 20;
 
-    public static void Put(ArrayView<ulong> words, long address, long index, float value, uint epoch)
-    {
-        ulong word = ((ulong)epoch << 32) | Interop.FloatAsInt(value);
-        if (CudaAsm.IsSupported)
-        {
-            Input<long> at = address + 8 * index;
-            Input<ulong> w = word;
-            CudaAsm.EmitRef("st.volatile.global.u64 [%0], %1;", ref at, ref w);
-        }
-        else Atomic.Exchange(ref words[index], word);
-    }
+    public static void Put(ArrayView<ulong> words, long address, long index, float value, uint epoch) =>
+        Store(words, address, index, ((ulong)epoch << 32) | Interop.FloatAsInt(value));
 
     /// <summary>
     /// Words [from, from + count) of this epoch into shared memory at <paramref name="into"/>. Every thread of the group
@@ -87,15 +78,17 @@ public static class CudaExchange
     /// <summary>Whether the failure flag is up.</summary>
     public static bool Failed(ArrayView<ulong> words, long address, long flag) => Load(words, address, flag) != 0;
 
-    private static void Raise(ArrayView<ulong> words, long address, long flag)
+    private static void Raise(ArrayView<ulong> words, long address, long flag) => Store(words, address, flag, 1UL);
+
+    private static void Store(ArrayView<ulong> words, long address, long index, ulong word)
     {
         if (CudaAsm.IsSupported)
         {
-            Input<long> at = address + 8 * flag;
-            Input<ulong> w = 1UL;
+            Input<long> at = address + 8 * index;
+            Input<ulong> w = word;
             CudaAsm.EmitRef("st.volatile.global.u64 [%0], %1;", ref at, ref w);
         }
-        else Atomic.Exchange(ref words[flag], 1UL);
+        else Atomic.Exchange(ref words[index], word);
     }
 
     private static ulong Load(ArrayView<ulong> words, long address, long index)
