@@ -32,6 +32,7 @@ public static class MambaAudioApp
         ["serve"] = typeof(ServeCommand.Settings),
         ["listen"] = typeof(ListenCommand.Settings),
         ["bench selective-copy"] = typeof(SelectiveCopyCommand.Settings),
+        ["bench induction-heads"] = typeof(InductionHeadsCommand.Settings),
         ["bench scan"] = typeof(ScanCommand.Settings),
         ["bench generate"] = typeof(GenerateCommand.Settings),
         ["bench serve"] = typeof(ServeBenchCommand.Settings),
@@ -78,6 +79,9 @@ public static class MambaAudioApp
                 bench.AddCommand<SelectiveCopyCommand>("selective-copy")
                     .WithDescription("Train a 2-layer Mamba on the Selective Copying task of the Mamba paper and report copy accuracy.")
                     .WithExample("bench", "selective-copy", "--preset", "quick");
+                bench.AddCommand<InductionHeadsCommand>("induction-heads")
+                    .WithDescription("Train a 2-layer Mamba on the Induction Heads task of the Mamba paper at one length and report its accuracy at longer ones.")
+                    .WithExample("bench", "induction-heads", "--preset", "quick");
                 bench.AddCommand<ScanCommand>("scan")
                     .WithDescription("Time the fused CPU selective scan against the reference, forward and forward+backward.");
                 bench.AddCommand<ServeBenchCommand>("serve")

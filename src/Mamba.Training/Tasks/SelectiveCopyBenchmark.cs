@@ -12,6 +12,8 @@ namespace Mamba.Training.Tasks;
 /// <summary>Settings of a selective-copy training run.</summary>
 /// <param name="Task">Sequence length, tokens to copy, vocabulary.</param>
 /// <param name="DModel">Model width; the paper uses 2 layers.</param>
+/// <param name="CheckEvery">Steps between token-accuracy checks on fresh sequences (accuracy against training time); 0: none.</param>
+/// <param name="StopAtAccuracy">Stop training once a check reaches this token accuracy (null: run every step).</param>
 public sealed record SelectiveCopySettings(
     SelectiveCopyTask Task,
     int DModel = 64,
@@ -24,15 +26,26 @@ public sealed record SelectiveCopySettings(
     double ClipNorm = 1.0,
     int EvalSequences = 1024,
     int ReportEvery = 25,
-    long Seed = 1);
+    long Seed = 1,
+    int CheckEvery = 0,
+    int CheckSequences = 256,
+    double? StopAtAccuracy = null);
 
 /// <summary>One progress report during training.</summary>
-public sealed record SelectiveCopyProgress(int Step, int Steps, double Loss, double TrainAccuracy, double SequencesPerSecond, TimeSpan Elapsed);
+/// <remarks>A report with <see cref="IsCheck"/> carries a check's token accuracy on fresh sequences in <see cref="TrainAccuracy"/>.</remarks>
+public sealed record SelectiveCopyProgress(int Step, int Steps, double Loss, double TrainAccuracy, double SequencesPerSecond, TimeSpan Elapsed)
+{
+    public bool IsCheck { get; init; }
+}
 
 /// <summary>The outcome: accuracy on fresh sequences, per token and per whole sequence.</summary>
 public sealed record SelectiveCopyResult(
     SelectiveCopySettings Settings, string Device, string Scan, long Parameters,
-    double TokenAccuracy, double SequenceAccuracy, double FinalLoss, TimeSpan TrainTime, double SequencesPerSecond);
+    double TokenAccuracy, double SequenceAccuracy, double FinalLoss, TimeSpan TrainTime, double SequencesPerSecond,
+    IReadOnlyList<SelectiveCopyCheck> Checks);
+
+/// <summary>Token accuracy on fresh sequences after <see cref="Step"/> steps and <see cref="Seconds"/> of training (checks excluded).</summary>
+public sealed record SelectiveCopyCheck(int Step, double Seconds, double TokenAccuracy);
 
 /// <summary>
 /// Trains a small Mamba on <see cref="SelectiveCopyTask"/> and measures copy accuracy on fresh
@@ -53,7 +66,10 @@ public static class SelectiveCopyBenchmark
         using var optimizer = MambaOptimizer.Create(model, settings.LearningRate, settings.WeightDecay);
         var schedule = new WarmupCosineSchedule(settings.LearningRate, settings.WarmupSteps, settings.Steps);
 
-        var clock = Stopwatch.StartNew();
+        var checks = new List<SelectiveCopyCheck>();
+        var checkRandom = new Random((int)settings.Seed + 2);
+        var clock = new Stopwatch();
+        clock.Start();
         double loss = double.NaN;
         double correct = 0, seen = 0;
         int step = 0;
@@ -80,11 +96,20 @@ public static class SelectiveCopyBenchmark
                 progress?.Invoke(new SelectiveCopyProgress(step + 1, settings.Steps, loss, correct / seen,
                     (step + 1) * settings.Batch / clock.Elapsed.TotalSeconds, clock.Elapsed));
             }
+            if (settings.CheckEvery > 0 && (step + 1) % settings.CheckEvery == 0)
+            {
+                clock.Stop();                                                    // the curve is against training time alone
+                var (token, _) = Evaluate(model, task, settings.CheckSequences, settings.Batch, device, checkRandom);
+                checks.Add(new SelectiveCopyCheck(step + 1, clock.Elapsed.TotalSeconds, token));
+                progress?.Invoke(new SelectiveCopyProgress(step + 1, settings.Steps, loss, token, (step + 1) * settings.Batch / clock.Elapsed.TotalSeconds, clock.Elapsed) { IsCheck = true });
+                clock.Start();
+                if (token >= settings.StopAtAccuracy) { step++; break; }
+            }
         }
         var trainTime = clock.Elapsed;
         var (tokenAcc, seqAcc) = Evaluate(model, task, settings.EvalSequences, settings.Batch, device, new Random((int)settings.Seed + 1));
         return new SelectiveCopyResult(settings with { Steps = step }, device.ToString(), scan.Name, config.ParameterCount,
-            tokenAcc, seqAcc, loss, trainTime, step * settings.Batch / trainTime.TotalSeconds);
+            tokenAcc, seqAcc, loss, trainTime, step * settings.Batch / trainTime.TotalSeconds, checks);
     }
 
     /// <summary>Token and whole-sequence accuracy on fresh sequences (argmax at each marker).</summary>

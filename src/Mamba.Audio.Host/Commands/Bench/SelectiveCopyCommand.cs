@@ -24,6 +24,8 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         [CommandOption("--d-model <N>")][Description("Model width (2 layers as in the paper).")] public int? DModel { get; init; }
         [CommandOption("--layers <N>")][Description("Number of Mamba layers (default 2).")] public int? Layers { get; init; }
         [CommandOption("--lr <RATE>")][Description("Peak learning rate (AdamW, warm-up then cosine).")] public double? LearningRate { get; init; }
+        [CommandOption("--check-every <N>")][Description("Steps between token-accuracy checks on 256 fresh sequences, for accuracy against training time (default 0: none).")] public int CheckEvery { get; init; }
+        [CommandOption("--stop-at <ACCURACY>")][Description("With --check-every: stop training once a check reaches this token accuracy, in (0, 1].")] public double? StopAt { get; init; }
         [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
         [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
         [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused, ilgpu (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
@@ -40,6 +42,9 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
             if (DModel is < 1 or > 8192) return ValidationResult.Error($"--d-model {DModel}: must be in 1..8192.");
             if (Layers is < 1 or > 64) return ValidationResult.Error($"--layers {Layers}: must be in 1..64.");
             if (LearningRate is <= 0 or > 1) return ValidationResult.Error($"--lr {LearningRate}: must be in (0, 1].");
+            if (CheckEvery < 0) return ValidationResult.Error($"--check-every {CheckEvery}: must be at least 0.");
+            if (StopAt is <= 0 or > 1) return ValidationResult.Error($"--stop-at {StopAt}: must be in (0, 1].");
+            if (StopAt is not null && CheckEvery == 0) return ValidationResult.Error("--stop-at needs --check-every: accuracy is only known at a check.");
             return ValidationResult.Success();
         }
 
@@ -57,6 +62,8 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
                 LearningRate = LearningRate ?? p.LearningRate,
                 WarmupSteps = Math.Min(p.WarmupSteps, Math.Max(1, (Steps ?? p.Steps) / 10)),
                 Seed = Seed,
+                CheckEvery = CheckEvery,
+                StopAtAccuracy = StopAt,
             };
         }
     }
@@ -77,22 +84,8 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         AnsiConsole.MarkupLineInterpolated(
             $"[grey]task:[/] length {run.Task.Length}, {run.Task.Tokens} tokens, vocabulary {run.Task.Vocabulary}; [grey]model:[/] d_model {run.DModel} x {run.NLayer} layers; [grey]scan:[/] {scan.Name}; {run.Steps} steps of {run.Batch}; chance = {1.0 / run.Task.Vocabulary:P1}");
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true; // first Ctrl-C: stop training, still evaluate and report
-            stop.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        SelectiveCopyResult result;
-        try
-        {
-            result = TrainWithProgress(run, device, scan, stop.Token);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        var result = CtrlC.StopsTraining(cancellationToken, stop =>
+            TrainWithProgress(run, device, scan, stop));
 
         var table = new Table().AddColumns("setting", "value");
         table.AddRow("task", $"length {run.Task.Length}, tokens {run.Task.Tokens}, vocabulary {run.Task.Vocabulary}");
@@ -114,7 +107,9 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         {
             // Logs and CI: one plain line per report instead of a redrawn bar.
             return SelectiveCopyBenchmark.Run(run, device, scan, p =>
-                AnsiConsole.WriteLine($"step {p.Step}/{p.Steps}  loss {p.Loss:F4}  train acc {p.TrainAccuracy:P1}  {p.SequencesPerSecond:F1} seq/s  {p.Elapsed:hh\\:mm\\:ss}"), cancel);
+                AnsiConsole.WriteLine(p.IsCheck
+                    ? $"step {p.Step}/{p.Steps}  check: token accuracy {p.TrainAccuracy:P2} on {run.CheckSequences} fresh sequences after {p.Elapsed:hh\\:mm\\:ss} of training"
+                    : $"step {p.Step}/{p.Steps}  loss {p.Loss:F4}  train acc {p.TrainAccuracy:P1}  {p.SequencesPerSecond:F1} seq/s  {p.Elapsed:hh\\:mm\\:ss}"), cancel);
         }
         SelectiveCopyResult? result = null;
         AnsiConsole.Progress()
@@ -124,6 +119,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
                 var bar = ctx.AddTask("training", maxValue: run.Steps);
                 result = SelectiveCopyBenchmark.Run(run, device, scan, p =>
                 {
+                    if (p.IsCheck) { AnsiConsole.MarkupLineInterpolated($"[grey]step {p.Step}: check, token accuracy[/] {p.TrainAccuracy:P2}"); return; }
                     bar.Value = p.Step;
                     bar.Description = $"step {p.Step}  loss {p.Loss:F3}  acc {p.TrainAccuracy:P0}  {p.SequencesPerSecond:F0} seq/s";
                 }, cancel);

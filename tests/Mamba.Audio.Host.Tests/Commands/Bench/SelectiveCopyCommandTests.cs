@@ -27,7 +27,30 @@ public class SelectiveCopyCommandTests
         }
     }
 
+    [Fact]
+    public void Checks_RecordAccuracyAgainstTrainingTime()
+    {
+        var dir = Directory.CreateTempSubdirectory("mamba-bench-");
+        try
+        {
+            var json = Path.Combine(dir.FullName, "result.json");
+            int code = MambaAudioApp.Run(new[] { "bench", "selective-copy", "--preset", "quick", "--steps", "6", "--check-every", "3", "--device", "cpu", "--json", json });
+            Assert.Equal(0, code);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var checks = doc.RootElement.GetProperty("Checks").EnumerateArray().ToArray();
+            Assert.Equal([3, 6], checks.Select(c => c.GetProperty("Step").GetInt32()));
+            Assert.True(checks[1].GetProperty("Seconds").GetDouble() > checks[0].GetProperty("Seconds").GetDouble());
+            Assert.All(checks, c => Assert.InRange(c.GetProperty("TokenAccuracy").GetDouble(), 0.0, 1.0));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Theory]
+    [InlineData("--stop-at", "0.9")]
+    [InlineData("--check-every", "-1")]
     [InlineData("--length", "0")]
     [InlineData("--tokens", "0")]
     [InlineData("--preset", "huge")]
