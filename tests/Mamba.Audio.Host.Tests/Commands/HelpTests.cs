@@ -8,7 +8,7 @@ namespace Mamba.Audio.Host.Tests.Commands;
 /// </summary>
 public class HelpTests
 {
-    public static TheoryData<string> Commands => new() { "", "prepare", "train", "render", "evaluate", "play", "plugins", "devices", "bench", "bench selective-copy", "bench scan", "bench generate" };
+    public static TheoryData<string> Commands => new() { "", "prepare", "train", "render", "evaluate", "play", "plugins", "devices", "bench", "bench selective-copy", "bench induction-heads", "bench scan", "bench generate" };
 
     [Theory]
     [MemberData(nameof(Commands))]

@@ -26,7 +26,7 @@ public sealed class InductionHeadsCommand : Command<InductionHeadsCommand.Settin
         [CommandOption("--layers <N>")][Description("Number of Mamba layers (default 2).")] public int? Layers { get; init; }
         [CommandOption("--lr <RATE>")][Description("Learning rate (AdamW, constant after a short warm-up; the paper's best for Mamba: 1e-3).")] public double? LearningRate { get; init; }
         [CommandOption("--check-every <N>")][Description("Steps between accuracy checks at the training length (default 250).")] public int? CheckEvery { get; init; }
-        [CommandOption("--stop-at <ACCURACY>")][Description("Stop training once a check reaches this accuracy, in (0, 1] (default: train every step).")] public double? StopAt { get; init; }
+        [CommandOption("--stop-at <ACCURACY>")][Description("Stop training once a check reaches this accuracy (above 0, at most 1; default: train every step).")] public double? StopAt { get; init; }
         [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
         [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
         [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused, ilgpu (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";

@@ -25,7 +25,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         [CommandOption("--layers <N>")][Description("Number of Mamba layers (default 2).")] public int? Layers { get; init; }
         [CommandOption("--lr <RATE>")][Description("Peak learning rate (AdamW, warm-up then cosine).")] public double? LearningRate { get; init; }
         [CommandOption("--check-every <N>")][Description("Steps between token-accuracy checks on 256 fresh sequences, for accuracy against training time (default 0: none).")] public int CheckEvery { get; init; }
-        [CommandOption("--stop-at <ACCURACY>")][Description("With --check-every: stop training once a check reaches this token accuracy, in (0, 1].")] public double? StopAt { get; init; }
+        [CommandOption("--stop-at <ACCURACY>")][Description("With --check-every: stop training once a check reaches this token accuracy (above 0, at most 1).")] public double? StopAt { get; init; }
         [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
         [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
         [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused, ilgpu (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
