@@ -70,6 +70,50 @@ public class CpuMathTests
         }
     }
 
+    /// <summary>
+    /// The exp of every width against the scalar one (a multiply by 2^k built from its bits), on
+    /// fresh random arguments and the edges: both clamps, where k changes, the smallest results,
+    /// signed zeros, infinities and NaN. The vector forms scale by vscalefps where AVX-512 has it.
+    /// </summary>
+    [Fact]
+    public void Exp_OfEveryWidth_AndOfNonPositiveArguments_GivesTheScalarBits()
+    {
+        var random = new Random(Environment.TickCount);
+        var xs = new List<float> { 0f, -0f, float.NaN, float.NegativeInfinity, float.PositiveInfinity, -87f, 88f, -200f, 200f,
+            float.Epsilon, -float.Epsilon, float.MinValue, float.MaxValue };
+        xs.AddRange(Points(-88f, -86f, 4001));
+        xs.AddRange(Points(86f, 89f, 3001));
+        for (int k = -127; k <= 128; k++) { float at = (k - 0.5f) * MathF.Log(2f); xs.Add(at); xs.Add(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(at) + 1)); }
+        for (int i = 0; i < 100_000; i++) xs.Add((float)(random.NextDouble() * 200 - 100));
+        while (xs.Count % 16 != 0) xs.Add(0f);
+        var x = xs.ToArray();
+        var exp8 = new float[x.Length];
+        var exp16 = new float[x.Length];
+        unsafe
+        {
+            fixed (float* px = x, p8 = exp8, p16 = exp16)
+                for (int i = 0; i < x.Length; i += 16)
+                {
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        CpuMath.Exp(Lanes8.Load(px + i)).Store(p8 + i);
+                        CpuMath.Exp(Lanes8.Load(px + i + 8)).Store(p8 + i + 8);
+                    }
+                    if (Vector512.IsHardwareAccelerated) CpuMath.Exp(Lanes16.Load(px + i)).Store(p16 + i);
+                }
+        }
+        for (int i = 0; i < x.Length; i++)
+        {
+            int scalar = BitConverter.SingleToInt32Bits(CpuMath.Exp(x[i]));
+            if (Vector256.IsHardwareAccelerated) Assert.True(scalar == BitConverter.SingleToInt32Bits(exp8[i]), $"Vector256 exp({x[i]:R}) = {exp8[i]:R}, scalar {CpuMath.Exp(x[i]):R}");
+            if (Vector512.IsHardwareAccelerated) Assert.True(scalar == BitConverter.SingleToInt32Bits(exp16[i]), $"Vector512 exp({x[i]:R}) = {exp16[i]:R}, scalar {CpuMath.Exp(x[i]):R}");
+            if (!(x[i] <= 0f) && !float.IsNaN(x[i])) continue;
+            Assert.True(scalar == BitConverter.SingleToInt32Bits(CpuMath.ExpOfNonPositive(new Lanes1(x[i])).Value), $"ExpOfNonPositive({x[i]:R})");
+            if (Vector512.IsHardwareAccelerated)
+                Assert.True(scalar == BitConverter.SingleToInt32Bits(CpuMath.ExpOfNonPositive(new Lanes16(Vector512.Create(x[i]))).Value[3]), $"Vector512 ExpOfNonPositive({x[i]:R})");
+        }
+    }
+
     [Fact]
     public void Sum_IsTheSameWithAndWithoutVectors()
     {

@@ -350,7 +350,7 @@ public static unsafe class CpuKernels
             float* hi = h + i, ai = a + i;
             for (int j = 0; j < n; j++, hi += dInP, ai += dInP)
             {
-                var dA = CpuMath.Exp(delta * T.Load(ai));
+                var dA = CpuMath.ExpOfNonPositive(delta * T.Load(ai));
                 var hv = T.Fma(dA, T.Load(hi), dx * T.Splat(bIn[j]));
                 hv.Store(hi);
                 acc = T.Fma(T.Splat(cIn[j]), hv, acc);

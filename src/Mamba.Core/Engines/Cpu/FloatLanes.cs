@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Mamba.Core.Engines.Cpu;
 
@@ -40,6 +41,9 @@ public unsafe interface IFloatLanes<TSelf> where TSelf : unmanaged, IFloatLanes<
     /// </summary>
     static abstract TSelf Clamp(TSelf x, float lo, float hi);
 
+    /// <summary>max(x, lo) for a non-zero, non-NaN bound, NaN staying NaN: the lower half of <see cref="Clamp"/>, the same instruction.</summary>
+    static abstract TSelf AtLeast(TSelf x, float lo);
+
     /// <summary>
     /// max(x, 0) as softplus uses it. The vector forms use the native instruction with 0 second: -0
     /// gives +0 as IEEE max does; NaN gives 0 where IEEE gives NaN, which softplus turns back into
@@ -47,8 +51,19 @@ public unsafe interface IFloatLanes<TSelf> where TSelf : unmanaged, IFloatLanes<
     /// </summary>
     static abstract TSelf MaxZero(TSelf x);
 
-    /// <summary>2^k for k an integral float in [-126, 127]: the exponent bits set directly.</summary>
+    /// <summary>
+    /// 2^k for k an integral float in [-126, 127]: the exponent bits set directly. The vector forms
+    /// convert with the native instruction: the saturating ConvertToInt32 adds a fix-up, a compare
+    /// and a blend for NaN and out-of-range lanes, which k never is (four of the forty instructions of the SSM's inner loop).
+    /// </summary>
     static abstract TSelf Pow2(TSelf k);
+
+    /// <summary>
+    /// p * 2^k for k as in <see cref="Pow2"/>, rounded once: with AVX-512 one vscalefps, which
+    /// rounds the same exact product as p * Pow2(k) does (denormal results included), for three
+    /// instructions less.
+    /// </summary>
+    static abstract TSelf TimesPow2(TSelf p, TSelf k);
 }
 
 /// <summary>One lane: the scalar twin of every kernel.</summary>
@@ -70,8 +85,10 @@ public readonly unsafe struct Lanes1(float value) : IFloatLanes<Lanes1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Abs(Lanes1 a) => new(MathF.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Floor(Lanes1 a) => new(MathF.Floor(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Clamp(Lanes1 x, float lo, float hi) => new(MathF.Min(MathF.Max(x.Value, lo), hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 AtLeast(Lanes1 x, float lo) => new(MathF.Max(x.Value, lo));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 MaxZero(Lanes1 x) => new(MathF.Max(x.Value, 0f));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Pow2(Lanes1 k) => new(BitConverter.Int32BitsToSingle(((int)k.Value + 127) << 23));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 TimesPow2(Lanes1 p, Lanes1 k) => p * Pow2(k);
 }
 
 /// <summary>Eight lanes: Vector256.</summary>
@@ -93,9 +110,12 @@ public readonly unsafe struct Lanes8(Vector256<float> value) : IFloatLanes<Lanes
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Abs(Lanes8 a) => new(Vector256.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Floor(Lanes8 a) => new(Vector256.Floor(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Clamp(Lanes8 x, float lo, float hi) => new(Vector256.MinNative(Vector256.Create(hi), Vector256.MaxNative(Vector256.Create(lo), x.Value)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 AtLeast(Lanes8 x, float lo) => new(Vector256.MaxNative(Vector256.Create(lo), x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 MaxZero(Lanes8 x) => new(Vector256.MaxNative(x.Value, Vector256<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes8 Pow2(Lanes8 k) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(k.Value) + Vector256.Create(127), 23).AsSingle());
+    public static Lanes8 Pow2(Lanes8 k) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32Native(k.Value) + Vector256.Create(127), 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes8 TimesPow2(Lanes8 p, Lanes8 k) => Avx512F.VL.IsSupported ? new(Avx512F.VL.Scale(p.Value, k.Value)) : p * Pow2(k);
 }
 
 /// <summary>Sixteen lanes: Vector512.</summary>
@@ -117,7 +137,10 @@ public readonly unsafe struct Lanes16(Vector512<float> value) : IFloatLanes<Lane
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Abs(Lanes16 a) => new(Vector512.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Floor(Lanes16 a) => new(Vector512.Floor(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Clamp(Lanes16 x, float lo, float hi) => new(Vector512.MinNative(Vector512.Create(hi), Vector512.MaxNative(Vector512.Create(lo), x.Value)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 AtLeast(Lanes16 x, float lo) => new(Vector512.MaxNative(Vector512.Create(lo), x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 MaxZero(Lanes16 x) => new(Vector512.MaxNative(x.Value, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes16 Pow2(Lanes16 k) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(k.Value) + Vector512.Create(127), 23).AsSingle());
+    public static Lanes16 Pow2(Lanes16 k) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32Native(k.Value) + Vector512.Create(127), 23).AsSingle());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes16 TimesPow2(Lanes16 p, Lanes16 k) => Avx512F.IsSupported ? new(Avx512F.Scale(p.Value, k.Value)) : p * Pow2(k);
 }
