@@ -40,6 +40,34 @@ public class CpuEngineGoldenTests(ITestOutputHelper output)
             Assert.Equal(scalar, Run(width));
         }
     }
+
+    /// <summary>
+    /// The mat-vecs block streams in fours and the last 1-3 as one smaller block: a stream must give
+    /// the same samples alone and in every place of every block (first, middle, last of 1 to 9 streams).
+    /// </summary>
+    [Fact]
+    public void AStream_IsTheSameBits_InEveryPlaceOfEveryBlock()
+    {
+        int seed = Environment.TickCount & 0x7fffffff;
+        var weights = CpuWeights.Random(new MambaConfig(64, 2), (ulong)seed);
+        var watched = new SamplingSettings(0.9f, 0.95f, (ulong)seed);
+        const int samples = 300;
+        var expected = new byte[samples];
+        using (var alone = new CpuStepEngine(weights, 1, new CpuEngineOptions(Threads: 1)))
+        {
+            alone.Open(watched);
+            alone.Generate(samples, expected);
+        }
+        for (int streams = 2; streams <= 9; streams++)
+            foreach (int place in new[] { 0, streams / 2, streams - 1 }.Distinct())
+            {
+                using var crowd = new CpuStepEngine(weights, streams, new CpuEngineOptions(Threads: 1));
+                for (int s = 0; s < streams; s++) crowd.Open(s == place ? watched : new SamplingSettings(1f, 1f, (ulong)(seed + 1 + s)));
+                var all = new byte[streams * samples];
+                crowd.Generate(samples, all);
+                Assert.True(expected.AsSpan().SequenceEqual(all.AsSpan(place * samples, samples)), $"stream {place} of {streams} (seed {seed})");
+            }
+    }
 }
 
 [CollectionDefinition(nameof(ProcessWideAllocationCount), DisableParallelization = true)]
