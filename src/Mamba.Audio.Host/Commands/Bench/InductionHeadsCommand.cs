@@ -10,43 +10,29 @@ namespace Mamba.Audio.Host.Commands.Bench;
 /// <summary>`mamba-audio bench induction-heads`: the Mamba paper's Induction Heads task, trained at one length and tested at longer ones.</summary>
 public sealed class InductionHeadsCommand : Command<InductionHeadsCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SyntheticTaskSettings
     {
         [CommandOption("--preset <NAME>")]
-        [Description("quick (length 64, vocabulary 8; about a minute on 2 CPU cores, tested to 2^12), cpu (the paper's task, length 256 and vocabulary 16, tested to 2^14) or paper (the same task tested to 2^20; for a GPU). Explicit options override the preset.")]
+        [Description("quick (length 64, vocabulary 8; about a minute on 2 CPU cores, tested to 2^12), cpu (the paper's task, length 256 and vocabulary 16, tested to 2^14) or paper (the same task tested to 2^20; for a GPU). Explicit options override the preset; the paper trains d_model 64 x 2 layers in batches of 8 at 1e-3, constant after a short warm-up.")]
         public string Preset { get; init; } = "quick";
 
         [CommandOption("--length <N>")][Description("Training sequence length (the paper: 256).")] public int? Length { get; init; }
         [CommandOption("--vocab <N>")][Description("Symbols besides the trigger (the paper: 16).")] public int? Vocabulary { get; init; }
         [CommandOption("--test-lengths <LIST>")][Description("Lengths tested after training, comma-separated (default: powers of two from 2^6 to the preset's longest).")] public string? TestLengths { get; init; }
         [CommandOption("--test-sequences <N>")][Description("Fresh sequences per test length (default 256).")] public int? TestSequences { get; init; }
-        [CommandOption("--steps <N>")][Description("Most training steps.")] public int? Steps { get; init; }
-        [CommandOption("--batch <N>")][Description("Sequences per step (the paper: 8).")] public int? Batch { get; init; }
-        [CommandOption("--d-model <N>")][Description("Model width (the paper: 64, 2 layers).")] public int? DModel { get; init; }
-        [CommandOption("--layers <N>")][Description("Number of Mamba layers (default 2).")] public int? Layers { get; init; }
-        [CommandOption("--lr <RATE>")][Description("Learning rate (AdamW, constant after a short warm-up; the paper's best for Mamba: 1e-3).")] public double? LearningRate { get; init; }
-        [CommandOption("--check-every <N>")][Description("Steps between accuracy checks at the training length (default 250).")] public int? CheckEvery { get; init; }
-        [CommandOption("--stop-at <ACCURACY>")][Description("Stop training once a check reaches this accuracy (above 0, at most 1; default: train every step).")] public double? StopAt { get; init; }
-        [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
-        [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
-        [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused, ilgpu (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
-        [CommandOption("--json <PATH>")][Description("Where to write the JSON result (default artifacts/bench/induction-heads.json).")] public string Json { get; init; } = "artifacts/bench/induction-heads.json";
+
+        protected override string TaskName => "induction-heads";
 
         public override ValidationResult Validate()
         {
+            if (base.Validate() is { Successful: false } shared) return shared;
             if (!Presets.ContainsKey(Preset)) return ValidationResult.Error($"--preset {Preset}: expected one of {string.Join(", ", Presets.Keys)}.");
             if (Length is < 4 or > InductionHeadsTask.MaxLength) return ValidationResult.Error($"--length {Length}: must be in 4..{InductionHeadsTask.MaxLength}.");
             if (Vocabulary is < 2 or > 65536) return ValidationResult.Error($"--vocab {Vocabulary}: must be in 2..65536.");
             if (TestLengths is not null && !GenerateCommand.Settings.TryInts(TestLengths, 4, InductionHeadsTask.MaxLength, out _))
                 return ValidationResult.Error($"--test-lengths {TestLengths}: expected a comma-separated list of lengths in 4..{InductionHeadsTask.MaxLength}.");
             if (TestSequences is < 1 or > 1_000_000) return ValidationResult.Error($"--test-sequences {TestSequences}: must be in 1..1000000.");
-            if (Steps is < 1) return ValidationResult.Error($"--steps {Steps}: must be at least 1.");
-            if (Batch is < 1 or > 65536) return ValidationResult.Error($"--batch {Batch}: must be in 1..65536.");
-            if (DModel is < 1 or > 8192) return ValidationResult.Error($"--d-model {DModel}: must be in 1..8192.");
-            if (Layers is < 1 or > 64) return ValidationResult.Error($"--layers {Layers}: must be in 1..64.");
-            if (LearningRate is <= 0 or > 1) return ValidationResult.Error($"--lr {LearningRate}: must be in (0, 1].");
-            if (CheckEvery is < 1) return ValidationResult.Error($"--check-every {CheckEvery}: must be at least 1.");
-            if (StopAt is <= 0 or > 1) return ValidationResult.Error($"--stop-at {StopAt}: must be in (0, 1].");
+            if (CheckEvery is 0) return ValidationResult.Error("--check-every 0: induction heads always checks (its accuracy against training time); at least 1.");
             return ValidationResult.Success();
         }
 
@@ -115,7 +101,7 @@ public sealed class InductionHeadsCommand : Command<InductionHeadsCommand.Settin
             lengths.AddRow($"{t.Length:N0}{(t.Length == run.Task.Length ? " (trained)" : "")}", $"[bold]{t.Accuracy:P1}[/]", $"{t.Sequences}", $"{t.Seconds:F1}");
         AnsiConsole.Write(lengths);
         AnsiConsole.MarkupLine("[grey]The paper (Mamba, trained at 256): 100% at every length out to 2^20.[/]");
-        JsonReport.Write(settings.Json, result);
+        JsonReport.Write(settings.JsonPath, result);
         return 0;
     }
 }

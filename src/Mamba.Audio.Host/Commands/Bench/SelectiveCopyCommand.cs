@@ -10,41 +10,26 @@ namespace Mamba.Audio.Host.Commands.Bench;
 /// <summary>`mamba-audio bench selective-copy`: the Mamba paper's Selective Copying task.</summary>
 public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SyntheticTaskSettings
     {
         [CommandOption("--preset <NAME>")]
-        [Description("quick (about a minute on 2 CPU cores), cpu (the BENCHMARKS.md setting, about 15 minutes on 2 cores) or paper (length 4096, 16 tokens, vocabulary 16; for a GPU). Explicit options override the preset.")]
+        [Description("quick (about a minute on 2 CPU cores), cpu (the BENCHMARKS.md setting, about 15 minutes on 2 cores) or paper (length 4096, 16 tokens, vocabulary 16, d_model 64 x 2; for a GPU). Explicit options override the preset; the learning rate warms up, then follows a cosine; checks are of token accuracy on 256 fresh sequences, none unless asked for.")]
         public string Preset { get; init; } = "quick";
 
         [CommandOption("--length <N>")][Description("Noisy region length (the paper: 4096).")] public int? Length { get; init; }
         [CommandOption("--tokens <N>")][Description("Data tokens to memorise (the paper: 16).")] public int? Tokens { get; init; }
         [CommandOption("--vocab <N>")][Description("Data vocabulary size (the paper: 16).")] public int? Vocabulary { get; init; }
-        [CommandOption("--steps <N>")][Description("Training steps.")] public int? Steps { get; init; }
-        [CommandOption("--batch <N>")][Description("Sequences per step.")] public int? Batch { get; init; }
-        [CommandOption("--d-model <N>")][Description("Model width (2 layers as in the paper).")] public int? DModel { get; init; }
-        [CommandOption("--layers <N>")][Description("Number of Mamba layers (default 2).")] public int? Layers { get; init; }
-        [CommandOption("--lr <RATE>")][Description("Peak learning rate (AdamW, warm-up then cosine).")] public double? LearningRate { get; init; }
-        [CommandOption("--check-every <N>")][Description("Steps between token-accuracy checks on 256 fresh sequences, for accuracy against training time (default 0: none).")] public int CheckEvery { get; init; }
-        [CommandOption("--stop-at <ACCURACY>")][Description("With --check-every: stop training once a check reaches this token accuracy (above 0, at most 1).")] public double? StopAt { get; init; }
-        [CommandOption("--seed <N>")][Description("Seed for initialisation and data (default 1).")] public long Seed { get; init; } = 1;
-        [CommandOption("--device <DEVICE>")][Description("auto, cpu, cuda or cuda:N (default auto).")] public string Device { get; init; } = "auto";
-        [CommandOption("--scan <NAME>")][Description("Selective scan: auto, reference, cpu-fused, ilgpu (default auto: the fastest for the device).")] public string Scan { get; init; } = "auto";
-        [CommandOption("--json <PATH>")][Description("Where to write the JSON result (default artifacts/bench/selective-copy.json).")] public string Json { get; init; } = "artifacts/bench/selective-copy.json";
+
+        protected override string TaskName => "selective-copy";
 
         public override ValidationResult Validate()
         {
+            if (base.Validate() is { Successful: false } shared) return shared;
             if (!Presets.ContainsKey(Preset)) return ValidationResult.Error($"--preset {Preset}: expected one of {string.Join(", ", Presets.Keys)}.");
             if (Length is < 1 or > 1_000_000) return ValidationResult.Error($"--length {Length}: must be in 1..1000000.");
             if (Tokens is < 1) return ValidationResult.Error($"--tokens {Tokens}: must be at least 1.");
             if (Vocabulary is < 2 or > 65536) return ValidationResult.Error($"--vocab {Vocabulary}: must be in 2..65536.");
-            if (Steps is < 1) return ValidationResult.Error($"--steps {Steps}: must be at least 1.");
-            if (Batch is < 1 or > 65536) return ValidationResult.Error($"--batch {Batch}: must be in 1..65536.");
-            if (DModel is < 1 or > 8192) return ValidationResult.Error($"--d-model {DModel}: must be in 1..8192.");
-            if (Layers is < 1 or > 64) return ValidationResult.Error($"--layers {Layers}: must be in 1..64.");
-            if (LearningRate is <= 0 or > 1) return ValidationResult.Error($"--lr {LearningRate}: must be in (0, 1].");
-            if (CheckEvery < 0) return ValidationResult.Error($"--check-every {CheckEvery}: must be at least 0.");
-            if (StopAt is <= 0 or > 1) return ValidationResult.Error($"--stop-at {StopAt}: must be in (0, 1].");
-            if (StopAt is not null && CheckEvery == 0) return ValidationResult.Error("--stop-at needs --check-every: accuracy is only known at a check.");
+            if (StopAt is not null && CheckEvery is null or 0) return ValidationResult.Error("--stop-at needs --check-every: accuracy is only known at a check.");
             return ValidationResult.Success();
         }
 
@@ -62,8 +47,8 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
                 LearningRate = LearningRate ?? p.LearningRate,
                 WarmupSteps = Math.Min(p.WarmupSteps, Math.Max(1, (Steps ?? p.Steps) / 10)),
                 Seed = Seed,
-                CheckEvery = CheckEvery,
-                StopAtAccuracy = StopAt,
+                CheckEvery = CheckEvery ?? p.CheckEvery,
+                StopAtAccuracy = StopAt ?? p.StopAtAccuracy,
             };
         }
     }
@@ -97,7 +82,7 @@ public sealed class SelectiveCopyCommand : Command<SelectiveCopyCommand.Settings
         table.AddRow("[bold]token accuracy[/]", $"[bold]{result.TokenAccuracy:P2}[/] (chance {1.0 / run.Task.Vocabulary:P1}; paper, Mamba at length 4096: 99.8%)");
         table.AddRow("sequence accuracy", $"{result.SequenceAccuracy:P2}");
         AnsiConsole.Write(table);
-        JsonReport.Write(settings.Json, result);
+        JsonReport.Write(settings.JsonPath, result);
         return 0;
     }
 
