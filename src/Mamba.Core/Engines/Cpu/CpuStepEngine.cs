@@ -18,7 +18,8 @@ namespace Mamba.Core.Engines.Cpu;
 /// kernel): per layer in_proj ~470, scan with its n x d_in exps ~550 (1200 held to Vector256),
 /// out_proj ~110, x_proj ~95, conv ~75, RMSNorm ~35; then the head ~470 and sampling ~300.
 /// Many streams: each chunk is stepped as one group, so the weights are read once per block of
-/// 4 streams rather than once per stream.
+/// 4 streams (and the last 1-3 as one block) rather than once per stream. There the mat-vecs run at
+/// about one 512-bit FMA a cycle, Zen 4's peak, and the SSM's exps are the largest share (BENCHMARKS.md).
 /// </remarks>
 public sealed unsafe class CpuStepEngine : IStepEngine
 {

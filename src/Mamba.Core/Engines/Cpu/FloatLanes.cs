@@ -54,7 +54,7 @@ public unsafe interface IFloatLanes<TSelf> where TSelf : unmanaged, IFloatLanes<
     /// <summary>
     /// 2^k for k an integral float in [-126, 127]: the exponent bits set directly. The vector forms
     /// convert with the native instruction: the saturating ConvertToInt32 adds a fix-up, a compare
-    /// and a blend for NaN and out-of-range lanes, which k never is (four of the forty instructions of the SSM's inner loop).
+    /// and a blend for NaN and out-of-range lanes, which k never is (three instructions and a move of the SSM's inner loop of 43).
     /// </summary>
     static abstract TSelf Pow2(TSelf k);
 
