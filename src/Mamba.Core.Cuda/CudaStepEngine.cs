@@ -28,6 +28,7 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly StreamTable table;
     private readonly int groupSize, dInP, maxStreamsPerGroup;
     private readonly int? fixedStreamsPerGroup;
+    private readonly Kernel compiledKernel;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> weights, state, logits;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> slotList, pending;
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> rng;
@@ -93,7 +94,7 @@ public sealed class CudaStepEngine : IStepEngine
         // Compiled for exactly this group size (PTX .maxntid): without it the compiler spends registers as if a
         // group were small, and base's 1024-thread groups asked for more than a multiprocessor has (72 a thread,
         // "too many resources requested for launch" on the H200).
-        var compiledKernel = accelerator.LoadKernel(typeof(CudaStepKernel).GetMethod(nameof(CudaStepKernel.Run))!, new KernelSpecialization(groupSize, null));
+        compiledKernel = accelerator.LoadKernel(typeof(CudaStepKernel).GetMethod(nameof(CudaStepKernel.Run))!, new KernelSpecialization(groupSize, null));
         kernel = compiledKernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaStepJob, ArrayView<float>, ArrayView<float>, ArrayView<int>,
             ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>>>();
 
@@ -159,6 +160,13 @@ public sealed class CudaStepEngine : IStepEngine
 
     /// <summary>Whether <paramref name="streams"/> active streams are each spread over <see cref="PartsPerStream"/> groups (else stepped in tiles).</summary>
     public bool Spreads(int streams) => partsPerStream > 0 && streams <= spreadLanes;
+
+    /// <summary>
+    /// Groups of the tiles kernel, <paramref name="streamsPerGroup"/> streams each, that one multiprocessor holds at once
+    /// (its registers, threads and shared memory; the driver's occupancy estimate).
+    /// </summary>
+    public int ResidentGroupsPerMultiprocessor(int streamsPerGroup) =>
+        accelerator.EstimateMaxActiveGroupsPerMultiprocessor(compiledKernel, groupSize, layout.SharedFloats(streamsPerGroup) * sizeof(float));
 
     /// <summary>The most streams a group steps together (shared memory bounds it).</summary>
     public int MaxStreamsPerGroup => maxStreamsPerGroup;

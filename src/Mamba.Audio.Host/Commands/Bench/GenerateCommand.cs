@@ -36,6 +36,9 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--cuda-parts <LIST>")][Description("For the cuda engine: groups a stream is spread over, each measured: auto (the engine's choice), or counts that divide d_inner, d_model and 256, at most the GPU's multiprocessors (default auto).")]
         public string CudaParts { get; init; } = "auto";
 
+        [CommandOption("--cuda-tile <LIST>")][Description("For cuda-tiles: streams a group steps together, each measured: auto (the engine's choice) or counts in 1..16 that the model's tile fits (default auto).")]
+        public string CudaTile { get; init; } = "auto";
+
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the Transformer run.")]
         public string Device { get; init; } = "auto";
 
@@ -79,6 +82,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
             if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda, cuda-tiles and torch.");
             if (CudaParts != "auto" && !TryInts(CudaParts, 1, 1024, out _)) return ValidationResult.Error($"--cuda-parts {CudaParts}: expected auto or a comma-separated list of counts in 1..1024.");
+            if (!TryAutoInts(CudaTile, 1, 16, out _)) return ValidationResult.Error($"--cuda-tile {CudaTile}: expected a comma-separated list of auto and counts in 1..16.");
             if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
             if (!TryWidths(VectorWidths, out _)) return ValidationResult.Error($"--vector-widths {VectorWidths}: expected a comma-separated list of auto, 512, 256, scalar.");
@@ -95,6 +99,23 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         public IReadOnlyList<string> PresetList => TryNames(Presets, out var names, out _) ? names : [];
         /// <summary>Parts a stream for the cuda engine; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaPartsList => CudaParts == "auto" ? [null] : TryInts(CudaParts, 1, 1024, out var p) ? p.Select(n => (int?)n).ToArray() : [];
+
+        /// <summary>Streams a group for cuda-tiles; null is the engine's choice.</summary>
+        public IReadOnlyList<int?> CudaTileList => TryAutoInts(CudaTile, 1, 16, out var t) ? t : [];
+
+        /// <summary>A comma-separated list of "auto" (null) and integers in [min, max].</summary>
+        public static bool TryAutoInts(string text, int min, int max, out IReadOnlyList<int?> values)
+        {
+            var list = new List<int?>();
+            values = list;
+            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (part == "auto") list.Add(null);
+                else if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max) list.Add(n);
+                else return false;
+            }
+            return list.Count > 0;
+        }
 
         public IReadOnlyList<int> StreamList => TryInts(Streams, 1, 4096, out var v) ? v : [];
         public IReadOnlyList<string> EngineList => TryEngines(Engines, out var v) ? v : [];
@@ -184,12 +205,17 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             {
                 var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
                 foreach (int? parts in cuda == "cuda-tiles" ? [0] : settings.CudaPartsList)
+                foreach (int? tile in cuda == "cuda-tiles" ? settings.CudaTileList : [null])
                 foreach (int streams in settings.StreamList)
                 {
-                    using var engine = new Mamba.Core.Cuda.CudaStepEngine(weights, streams, Mamba.Core.Cuda.CudaAccelerators.Cuda(), partsPerStream: parts);
+                    using var engine = new Mamba.Core.Cuda.CudaStepEngine(weights, streams, Mamba.Core.Cuda.CudaAccelerators.Cuda(),
+                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts);
                     bool spread = engine.Spreads(streams);
+                    int perGroup = engine.StreamsPerGroup(streams);
+                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream"
+                        : $"{cuda}, {perGroup} a group, {(streams + perGroup - 1) / perGroup} groups, {engine.ResidentGroupsPerMultiprocessor(perGroup)} fit a multiprocessor";
                     // One launch runs 4096 steps of every stream (the persistent kernel); the run is timed whole.
-                    Report(EngineBenchmark.Measure(engine, spread ? $"cuda, {engine.PartsPerStream} groups a stream" : cuda, name,
+                    Report(EngineBenchmark.Measure(engine, label, name,
                         spread ? engine.SpreadGroupSize : engine.GroupSize, weights.Bytes, settings.Runs, settings.SecondsPerRun, blockSamples: 4096));
                 }
             }
