@@ -60,6 +60,14 @@ public static class TokenSampler
     private static float ExpShifted(ReadOnlySpan<float> logits, float max, float scale, Span<float> p)
     {
         int i = 0;
+        // exp is the same bits lane for lane at every width, so the widest lanes serve.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(max);
+            var s = Vector512.Create(scale);
+            for (; i + 16 <= logits.Length; i += 16)
+                CpuMath.Exp(new Lanes16((Vector512.Create(logits.Slice(i, 16)) - m) * s)).Value.CopyTo(p.Slice(i, 16));
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var m = Vector256.Create(max);
