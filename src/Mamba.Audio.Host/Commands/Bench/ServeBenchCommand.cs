@@ -64,7 +64,8 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
     }
 
     public sealed record LoadRow(int Streams, double FirstBlockP50Ms, double FirstBlockP95Ms, double InterBlockP50Ms, double InterBlockP95Ms,
-        double InterBlockP99Ms, double InterBlockMaxMs, long LateBlocks, long Blocks, bool Complete, double MemoryPerStreamMiB, double StepMsP50);
+        double InterBlockP99Ms, double InterBlockMaxMs, long LateBlocks, long Blocks, bool Complete, double MemoryPerStreamMiB, double StepMsMean,
+        double StreamsPerStepMean, double EngineBusy);
     public sealed record BatchRow(int Streams, double BatchedSamplesPerSecond, double OneByOneSamplesPerSecond, double Speedup, double RealTimeStreams);
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -81,10 +82,13 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
 
         var loadRows = new List<LoadRow>();
         foreach (int n in counts) loadRows.Add(await MeasureLoad(weights, rate, n, slots, settings, cancellationToken));
-        var table = new Table().AddColumns("streams", "first block p50/p95", "inter-block p50/p95/p99/max", "late blocks", "complete", "memory/stream", "step p50");
+        var table = new Table().AddColumns("streams", "first block p50/p95", "inter-block p50/p95/p99/max", "late blocks", "complete", "memory/stream", "step mean", "streams a step", "engine busy");
         foreach (var r in loadRows)
             table.AddRow($"{r.Streams}", $"{r.FirstBlockP50Ms:F0} / {r.FirstBlockP95Ms:F0} ms", $"{r.InterBlockP50Ms:F0} / {r.InterBlockP95Ms:F0} / {r.InterBlockP99Ms:F0} / {r.InterBlockMaxMs:F0} ms",
-                $"{r.LateBlocks} of {r.Blocks}", r.Complete ? "yes" : "NO", $"{r.MemoryPerStreamMiB:F2} MiB", $"{r.StepMsP50:F2} ms");
+                $"{r.LateBlocks} of {r.Blocks}", r.Complete ? "yes" : "NO", $"{r.MemoryPerStreamMiB:F2} MiB", $"{r.StepMsMean:F2} ms",
+                $"{r.StreamsPerStepMean:F1}", $"{r.EngineBusy:P0}");
+        table.Caption("step mean: one batch step (every stream with room advances a chunk); streams a step: how many it advanced, on average; " +
+                      "engine busy: the share of the run's wall time the batch spent in its steps (the rest is free for the sessions and clients)");
         AnsiConsole.Write(table);
         double connections = await MeasureConnections(weights, rate, cancellationToken);
         AnsiConsole.MarkupLineInterpolated($"connections per second (upgrade, start, first block, close; 8 at a time): {connections:F0}");
@@ -170,6 +174,7 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
                 await Task.Delay(200, cancel);
             }
         }, cancel);
+        var wall = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, n).Select(async i =>
         {
             await using var client = await StreamClient.ConnectAsync(uri, Token, cancel);
@@ -182,16 +187,19 @@ public sealed class ServeBenchCommand : AsyncCommand<ServeBenchCommand.Settings>
             return (arrivals, complete: bytes == (long)Math.Round(settings.Seconds * rate));
         }).ToArray();
         var results = await Task.WhenAll(clients);
+        double wallSeconds = wall.Elapsed.TotalSeconds;
         await sampler;
         var first = results.Where(r => r.arrivals.Count > 0).Select(r => r.arrivals[0]).Order().ToArray();
         // Inter-block intervals once the lead is sent (the first lead's worth comes in a burst by design).
         int burst = (int)Math.Ceiling(service.Options.LeadMilliseconds / 1000.0 * rate / settings.Block) + 1;
         var gaps = results.SelectMany(r => r.arrivals.Skip(burst).Zip(r.arrivals.Skip(burst + 1), (a, b) => b - a)).Order().ToArray();
         var steps = metrics.StepSeconds.WithLabels("bench");
+        var stepStreams = metrics.StepStreams.WithLabels("bench");
         double Q(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
         return new LoadRow(n, Q(first, 0.5), Q(first, 0.95), Q(gaps, 0.5), Q(gaps, 0.95), Q(gaps, 0.99), gaps.Length > 0 ? gaps[^1] : double.NaN,
             (long)metrics.LateBlocks.Value, (long)metrics.SentBlocks.Value, results.All(r => r.complete),
-            (peak - before) / (1024.0 * 1024.0) / n, steps.Count > 0 ? steps.Sum / steps.Count * 1000 : double.NaN);
+            (peak - before) / (1024.0 * 1024.0) / n, steps.Count > 0 ? steps.Sum / steps.Count * 1000 : double.NaN,
+            stepStreams.Count > 0 ? stepStreams.Sum / stepStreams.Count : double.NaN, steps.Sum / wallSeconds);
     }
 
     private static async Task<double> MeasureConnections(CpuWeights weights, int rate, CancellationToken cancel)
