@@ -112,9 +112,10 @@ public static class SelectiveCopyBenchmark
             tokenAcc, seqAcc, loss, trainTime, step * settings.Batch / trainTime.TotalSeconds, checks);
     }
 
-    /// <summary>Token and whole-sequence accuracy on fresh sequences (argmax at each marker).</summary>
+    /// <summary>Token and whole-sequence accuracy on fresh sequences (argmax at each marker); the model's mode is left as it was found.</summary>
     public static (double Token, double Sequence) Evaluate(MambaLM model, SelectiveCopyTask task, int sequences, int batch, Device device, Random random)
     {
+        bool training = model.training;
         model.eval();
         using var _ = no_grad();
         long tokensRight = 0, sequencesRight = 0, total = 0;
@@ -129,7 +130,7 @@ public static class SelectiveCopyBenchmark
             sequencesRight += hits.all(1).sum().item<long>();
             total += b;
         }
-        model.train();
+        if (training) model.train();
         return ((double)tokensRight / (total * task.Tokens), (double)sequencesRight / total);
     }
 }
