@@ -37,8 +37,11 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [CommandOption("--threads <N>")][Description("CPU engine threads per model, 0 = every core (default 0).")]
         public int Threads { get; init; }
 
-        [CommandOption("--slots <N>")][Description("Streams each model serves at once (default 64); one more is refused as busy.")]
-        public int Slots { get; init; } = 64;
+        [CommandOption("--slots <N>")][Description("Streams each model serves at once (default 64), or auto: as many as this machine was measured to keep in real time (a probe of a fraction of a second a model at start). One more is refused as busy.")]
+        public string Slots { get; init; } = "64";
+
+        /// <summary>The slots a model gets; null is auto.</summary>
+        public int? SlotCount => Slots == "auto" ? null : int.Parse(Slots, System.Globalization.CultureInfo.InvariantCulture);
 
         [CommandOption("--chunk <N>")][Description("Samples a batch step generates per stream (default 128): the batch's granularity.")]
         public int Chunk { get; init; } = 128;
@@ -70,7 +73,8 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         public override ValidationResult Validate()
         {
             if (Engine is not ("cpu" or "cuda")) return ValidationResult.Error($"--engine {Engine}: cpu or cuda.");
-            if (Slots is < 1 or > 65536) return ValidationResult.Error($"--slots {Slots}: 1..65536.");
+            if (Slots != "auto" && !(int.TryParse(Slots, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int slots) && slots is >= 1 and <= 65536))
+                return ValidationResult.Error($"--slots {Slots}: a count in 1..65536, or auto.");
             if (Chunk is < 1 or > 4096) return ValidationResult.Error($"--chunk {Chunk}: 1..4096.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: 0..1024.");
             if (!(Seconds >= 0)) return ValidationResult.Error($"--seconds {Seconds}: 0 or more.");
@@ -91,11 +95,23 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         }.Validate();
         var models = (settings.Models.Length > 0 ? settings.Models : [BundledModel()]).Select(ModelSource.Parse).ToList();
         var metrics = new ServiceMetrics();
-        AnsiConsole.MarkupLineInterpolated($"loading {models.Count} model(s) on the {settings.Engine} engine, {settings.Slots} slots each ...");
-        var catalog = new ModelCatalog(models, settings.Slots, settings.Engine == "cuda" ? ServiceEngine.Cuda : ServiceEngine.Cpu, settings.Threads, metrics, settings.Chunk);
+        AnsiConsole.MarkupLineInterpolated($"loading {models.Count} model(s) on the {settings.Engine} engine, {(settings.SlotCount is { } n ? $"{n} slots each" : "slots measured for each")}, measuring what each keeps in real time ...");
+        var catalog = new ModelCatalog(models, settings.SlotCount, settings.Engine == "cuda" ? ServiceEngine.Cuda : ServiceEngine.Cpu, settings.Threads, metrics, settings.Chunk,
+            measureCapacity: true);
         await using var service = await MambaService.StartAsync(options, catalog, metrics);
         foreach (var batch in catalog.Batches)
+        {
             AnsiConsole.MarkupLineInterpolated($"  model [bold]{batch.Name}[/]: d_model {batch.Config.DModel} x {batch.Config.NLayer}, {batch.SampleRate} Hz, {batch.Slots} slots, chunk {batch.Chunk}");
+            if (batch.Capacity is not { } c) continue;
+            AnsiConsole.MarkupLineInterpolated(
+                $"    keeps about [bold]{c.RealTimeStreams}[/] stream{(c.RealTimeStreams == 1 ? "" : "s")} in real time here (steps of {batch.Chunk} samples by streams: {c.Describe()}; {c.ChunkMilliseconds:0.0} ms of audio each, {c.Headroom:P0} of it allowed)");
+            if (c.RealTimeStreams == 0)
+                AnsiConsole.MarkupLineInterpolated(
+                    $"    [yellow]warning:[/] not even one stream of this model keeps real time on this machine: every block will be late (counted as underruns). A faster engine (--engine cuda) or a smaller model would.");
+            else if (batch.Slots > c.RealTimeStreams)
+                AnsiConsole.MarkupLineInterpolated(
+                    $"    [yellow]warning:[/] {batch.Slots} slots admit more streams than that: past about {c.RealTimeStreams} the batch has no margin left, and once its steps outlast their audio every stream of this model is late together (counted as underruns). --slots auto or --slots {c.RealTimeStreams} caps it.");
+        }
         string page = settings.NoToken ? service.Url + "/" : $"{service.Url}/?token=<your token>";
         AnsiConsole.MarkupLineInterpolated($"serving on [bold]{service.Url}[/]: page {page}, streams ws://{settings.Address}:{service.Port}/ws, /health, /metrics. Ctrl-C stops.");
 

@@ -49,6 +49,9 @@ public sealed class ModelBatch : IDisposable
     public MambaConfig Config => engine.Config;
     public int Slots => engine.Slots;
     public int Chunk { get; }
+
+    /// <summary>What this machine was measured to keep in real time for this model before serving, if it was.</summary>
+    public BatchCapacity? Capacity { get; init; }
     public int PrimeChunk { get; }
     private Action<double, int, int>? OnStep { get; }
 
