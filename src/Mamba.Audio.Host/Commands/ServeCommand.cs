@@ -124,7 +124,10 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             {
                 await Task.Delay(TimeSpan.FromSeconds(10), stop.Token);
                 foreach (var batch in catalog.Batches)
-                    AnsiConsole.MarkupLineInterpolated($"{DateTime.Now:HH:mm:ss} {batch.Name}: {batch.StreamCount} streams, {batch.GeneratedTotal:N0} samples, {service.OpenConnections} connections{(batch.Failure is { } f ? $", FAILED: {f}" : "")}");
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"{DateTime.Now:HH:mm:ss} {batch.Name}: {batch.StreamCount} streams{(batch.Capacity is { } c ? $" (keeps about {c.RealTimeStreams})" : "")}, {batch.GeneratedTotal:N0} samples, {service.OpenConnections} connections{(batch.Failure is { } f ? $", FAILED: {f}" : "")}");
+                // Late blocks are what a listener hears as a gap: the count since start, for every model.
+                AnsiConsole.MarkupLineInterpolated($"{DateTime.Now:HH:mm:ss} late blocks so far: {(long)metrics.LateBlocks.Value:N0} of {(long)metrics.SentBlocks.Value:N0} sent");
             }
         }
         catch (OperationCanceledException) { }
