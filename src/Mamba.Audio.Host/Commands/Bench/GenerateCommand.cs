@@ -108,10 +108,10 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         {
             var list = new List<int?>();
             values = list;
-            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+            foreach (var part in Split(text))
             {
                 if (part == "auto") list.Add(null);
-                else if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max) list.Add(n);
+                else if (TryInts(part, min, max, out var one)) list.Add(one[0]);
                 else return false;
             }
             return list.Count > 0;

@@ -84,7 +84,7 @@ public readonly unsafe struct Lanes1(float value) : IFloatLanes<Lanes1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Fma(Lanes1 a, Lanes1 b, Lanes1 c) => new(MathF.FusedMultiplyAdd(a.Value, b.Value, c.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Abs(Lanes1 a) => new(MathF.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Floor(Lanes1 a) => new(MathF.Floor(a.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Clamp(Lanes1 x, float lo, float hi) => new(MathF.Min(MathF.Max(x.Value, lo), hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Clamp(Lanes1 x, float lo, float hi) => new(MathF.Min(AtLeast(x, lo).Value, hi));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 AtLeast(Lanes1 x, float lo) => new(MathF.Max(x.Value, lo));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 MaxZero(Lanes1 x) => new(MathF.Max(x.Value, 0f));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes1 Pow2(Lanes1 k) => new(BitConverter.Int32BitsToSingle(((int)k.Value + 127) << 23));
@@ -109,7 +109,7 @@ public readonly unsafe struct Lanes8(Vector256<float> value) : IFloatLanes<Lanes
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Fma(Lanes8 a, Lanes8 b, Lanes8 c) => new(Vector256.FusedMultiplyAdd(a.Value, b.Value, c.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Abs(Lanes8 a) => new(Vector256.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Floor(Lanes8 a) => new(Vector256.Floor(a.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Clamp(Lanes8 x, float lo, float hi) => new(Vector256.MinNative(Vector256.Create(hi), Vector256.MaxNative(Vector256.Create(lo), x.Value)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 Clamp(Lanes8 x, float lo, float hi) => new(Vector256.MinNative(Vector256.Create(hi), AtLeast(x, lo).Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 AtLeast(Lanes8 x, float lo) => new(Vector256.MaxNative(Vector256.Create(lo), x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes8 MaxZero(Lanes8 x) => new(Vector256.MaxNative(x.Value, Vector256<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -136,7 +136,7 @@ public readonly unsafe struct Lanes16(Vector512<float> value) : IFloatLanes<Lane
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Fma(Lanes16 a, Lanes16 b, Lanes16 c) => new(Vector512.FusedMultiplyAdd(a.Value, b.Value, c.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Abs(Lanes16 a) => new(Vector512.Abs(a.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Floor(Lanes16 a) => new(Vector512.Floor(a.Value));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Clamp(Lanes16 x, float lo, float hi) => new(Vector512.MinNative(Vector512.Create(hi), Vector512.MaxNative(Vector512.Create(lo), x.Value)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 Clamp(Lanes16 x, float lo, float hi) => new(Vector512.MinNative(Vector512.Create(hi), AtLeast(x, lo).Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 AtLeast(Lanes16 x, float lo) => new(Vector512.MaxNative(Vector512.Create(lo), x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes16 MaxZero(Lanes16 x) => new(Vector512.MaxNative(x.Value, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
