@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Mamba.Audio.Host.Terminal;
 using Mamba.Core.Model;
+using Mamba.Training.Devices;
 using Mamba.Training.Distributed;
 using Mamba.Training.Models;
 using Mamba.Training.Runs;
@@ -43,6 +44,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--keep <K>")][Description("Step checkpoints kept besides best/ (default 3).")] public int Keep { get; init; } = 3;
         [CommandOption("--seed <N>")][Description("Seed for initialisation and data order (default 1).")] public long Seed { get; init; } = 1;
         [CommandOption("--scan <NAME>")][Description("Mamba's selective scan: auto (default: cpu-fused on the CPU, ilgpu on CUDA), reference, cpu-fused, ilgpu.")] public string Scan { get; init; } = "auto";
+        [CommandOption("--matmul <PRECISION>")][Description("Float32 matrix products on CUDA: fp32 (default, exact) or tf32 (tensor cores, inputs rounded to a 10-bit mantissa, float32 sums; BENCHMARKS gives its speed and validation bits against fp32).")] public string Matmul { get; init; } = "fp32";
         [CommandOption("--resume")][Description("Continue the run in --out from its last checkpoint, exactly.")] public bool Resume { get; init; }
         [CommandOption("--gpus <N>")][Description("Data-parallel on N GPUs of this machine: N processes, one a GPU, gradients averaged by NCCL; --batch is the global batch (each GPU takes batch / N). 1 is the ordinary path.")] public int? Gpus { get; init; }
         [CommandOption("--world-size <N>")][Description("Data-parallel over N processes. Without --rank, starts all N here (on the CPU: TCP reductions); with --rank, this process is one of them (several machines: the same options on each, --rendezvous rank 0's address).")] public int? WorldSize { get; init; }
@@ -72,6 +74,8 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             if (Rank is { } r && (r < 0 || r >= WorldSize)) return ValidationResult.Error($"--rank {r}: must be in 0..{WorldSize - 1} for --world-size {WorldSize}.");
             int ranks = Gpus ?? WorldSize ?? 1;
             if (ranks > 1 && Batch % ranks != 0) return ValidationResult.Error($"--batch {Batch} does not divide among {ranks} ranks: use a multiple of {ranks} (--batch is the global batch; each rank takes batch / ranks).");
+            if (!MatmulPrecision.Names.Contains(Matmul)) return ValidationResult.Error($"--matmul {Matmul}: expected {string.Join(" or ", MatmulPrecision.Names)}.");
+            if (Matmul == "tf32" && Device == "cpu") return ValidationResult.Error("--matmul tf32 with --device cpu: tf32 is a CUDA tensor-core format; on the CPU every product is float32.");
             if (Collective is not ("auto" or "nccl" or "tcp")) return ValidationResult.Error($"--collective {Collective}: expected auto, nccl or tcp.");
             if (!(JoinTimeout > 0 && JoinTimeout <= 86400)) return ValidationResult.Error($"--join-timeout {JoinTimeout}: must be in (0, 86400] seconds.");
             try
@@ -91,7 +95,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             spec = spec with { DModel = DModel ?? spec.DModel, NLayer = Layers ?? spec.NLayer };
             return new TrainOptions(Corpus, Out, spec, Crop, Batch, Steps, LearningRate, Warmup, 0.1, WeightDecay, Clip,
                 EvalEvery, EvalBatches, CheckpointEvery, Keep, ReportEvery: 10, Seed, Resume,
-                Minutes is { } m ? TimeSpan.FromMinutes(m) : null, Scan);
+                Minutes is { } m ? TimeSpan.FromMinutes(m) : null, Scan, Matmul);
         }
     }
 
@@ -104,7 +108,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
             "train", "--corpus", s.Corpus, "--out", s.Out, "--preset", s.Preset, "--arch", s.Arch, "--device", device,
             "--crop", $"{s.Crop}", "--batch", $"{s.Batch}", "--steps", $"{s.Steps}", "--lr", F(s.LearningRate), "--warmup", $"{s.Warmup}",
             "--weight-decay", F(s.WeightDecay), "--clip", F(s.Clip), "--eval-every", $"{s.EvalEvery}", "--eval-batches", $"{s.EvalBatches}",
-            "--checkpoint-every", $"{s.CheckpointEvery}", "--keep", $"{s.Keep}", "--seed", $"{s.Seed}", "--scan", s.Scan,
+            "--checkpoint-every", $"{s.CheckpointEvery}", "--keep", $"{s.Keep}", "--seed", $"{s.Seed}", "--scan", s.Scan, "--matmul", s.Matmul,
             "--world-size", $"{size}", "--rank", $"{rank}", "--rendezvous", $"127.0.0.1:{port}", "--collective", collective, "--join-timeout", F(s.JoinTimeout),
         };
         if (s.DModel is { } d) a.AddRange(["--d-model", $"{d}"]);
@@ -134,6 +138,7 @@ public sealed class TrainCommand : Command<TrainCommand.Settings>
 
         var options = settings.ToOptions();
         var device = Startup.ResolveDevice(settings.Device);
+        MatmulPrecision.Apply(settings.Matmul, device);   // refuses tf32 off CUDA before the run directory is touched
         TrainingWorld? world = null;
         if (settings.WorldSize is not null)
         {

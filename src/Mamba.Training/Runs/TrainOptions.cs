@@ -8,6 +8,7 @@ namespace Mamba.Training.Runs;
 /// <param name="CropLength">Samples per training crop (the context the model learns over).</param>
 /// <param name="Steps">Total optimiser updates; the cosine schedule ends here.</param>
 /// <param name="TimeBudget">Stop early (with a checkpoint) once this much wall time has passed.</param>
+/// <param name="Matmul">Float32 matrix products on CUDA: "fp32" (exact float32) or "tf32" (the tensor cores' 10-bit-mantissa inputs, float32 sums; <see cref="MatmulPrecision"/>).</param>
 /// <param name="Scan">Mamba's selective scan (<see cref="Mamba.Training.Scan.SelectiveScans.Names"/>); "auto" picks the fastest for the device.</param>
 public sealed record TrainOptions(
     string Corpus,
@@ -29,4 +30,5 @@ public sealed record TrainOptions(
     long Seed = 1,
     bool Resume = false,
     TimeSpan? TimeBudget = null,
-    string Scan = "auto");
+    string Scan = "auto",
+    string Matmul = "fp32");

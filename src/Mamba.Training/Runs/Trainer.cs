@@ -86,6 +86,7 @@ public sealed class Trainer
         parallel?.BroadcastParameters();
         // The scan changes speed, not the model: it is not part of what a resumed run must match.
         model.Mamba?.UseScan(SelectiveScans.Resolve(options.Scan, device));
+        MatmulPrecision.Apply(options.Matmul, device);
         using var _optimizer = optimizer;
         long step = state?.Step ?? 0;
         double best = state?.BestValidationBits ?? double.PositiveInfinity;
@@ -97,7 +98,8 @@ public sealed class Trainer
         var schedule = Schedule(options, state);
         if (leader && state is not null && state.Options.Steps != options.Steps)
             observer.Message($"extending the run from {state.Options.Steps} to {options.Steps} steps: the learning rate goes on from {schedule.RateAt(step):G4} in a cosine ending at step {options.Steps}");
-        string deviceText = ComputeDevice.Describe(device) + (parallel is null ? "" : $" x {parallel.Description}");
+        string deviceText = ComputeDevice.Describe(device) + (parallel is null ? "" : $" x {parallel.Description}")
+            + (device.type == DeviceType.CUDA ? $", {options.Matmul} matrix products" : "");
         if (leader)
             observer.Started(new TrainingStart(model.Description, model.Parameters, deviceText, step, options.Steps,
                 unigram, corpus.Samples(CorpusSplit.Train), corpus.Samples(CorpusSplit.Validation), state is not null, corpus.SampleRate));

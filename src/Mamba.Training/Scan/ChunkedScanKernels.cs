@@ -6,13 +6,16 @@ namespace Mamba.Training.Scan;
 /// <summary>Sizes of one chunked scan, passed to every kernel.</summary>
 internal readonly struct ChunkedScanSizes
 {
-    public readonly int Batch, Length, DIn, N, ChunkLength, Chunks, DInPadded, Warps;
+    public readonly int Batch, Length, DIn, N, Slices, Chunks, DInPadded, Warps;
 
+    /// <param name="n">The state size the kernels see: already padded to whole <see cref="StateSlice"/>s.</param>
     public ChunkedScanSizes(int batch, int length, int dIn, int n, int warpSize)
     {
+        if (n % StateSlice.Size != 0) throw new ArgumentException($"n = {n} must be padded to a multiple of {StateSlice.Size}.", nameof(n));
+        if (warpSize is not (4 or 8 or 16 or 32)) throw new ArgumentException($"The scan's warp sums take warps of 4, 8, 16 or 32 lanes, not {warpSize}.", nameof(warpSize));
         Batch = batch; Length = length; DIn = dIn; N = n;
-        ChunkLength = ChunkedScanKernels.ChunkLengthFor(n);
-        Chunks = (length + ChunkLength - 1) / ChunkLength;
+        Slices = n / StateSlice.Size;
+        Chunks = (length + ChunkedScanKernels.ChunkLength - 1) / ChunkedScanKernels.ChunkLength;
         DInPadded = (dIn + warpSize - 1) / warpSize * warpSize;
         Warps = DInPadded / warpSize;
     }
@@ -26,29 +29,38 @@ internal readonly struct ChunkedScanSizes
 
 /// <summary>
 /// The selective scan as ILGPU kernels: the hardware-aware algorithm of the Mamba paper, in chunks.
-/// The sequence is cut into chunks of <see cref="ChunkedScanSizes.ChunkLength"/> steps. A chunk
-/// scanned from h = 0 gives its end state; since exp(delta A) multiplies, a chunk's total decay is
-/// exp(A * sum of its deltas), so one short sequential pass over chunks gives every chunk's true
-/// start state, and a second scan of each chunk from its start state gives y. The backward pass
-/// does the same for the adjoint (right to left), then one kernel per chunk recomputes the chunk's
-/// states into per-thread local memory and walks it backwards. Device memory holds only chunk
-/// boundaries (b x chunks x n x d_in), never the b x l x d_in x n states.
+/// The sequence is cut into chunks of <see cref="ChunkLength"/> steps. A chunk scanned from h = 0
+/// gives its end state; since exp(delta A) multiplies, a chunk's total decay is exp(A * sum of its
+/// deltas), so one short sequential pass over chunks gives every chunk's true start state, and a
+/// second scan of each chunk from its start state gives y. The backward pass does the same for the
+/// adjoint (right to left), then one kernel per chunk recomputes the chunk's states and walks it
+/// backwards. Device memory holds only chunk boundaries (b x chunks x n x d_in), never the
+/// b x l x d_in x n states.
+/// A thread holds one channel's states sixteen at a time (<see cref="StateSlice"/>, registers); n is
+/// padded to whole slices by the caller, and a channel with more than one slice walks its chunk once
+/// per slice, adding into y (and du, ddelta) after the first.
 /// Layout (kernel side): u, delta, y, du, ddelta: (b, l, d_in); A: (d_in, n); B, C: (b, l, n);
 /// chunk tensors: (b, chunks, n, d_in) so that neighbouring threads (channels) touch neighbouring
 /// addresses. Threads of one warp are consecutive channels of one (batch, chunk); dB and dC, sums
-/// over channels, are reduced across the warp with shuffles and written per warp (b, warps, l, n),
-/// summed afterwards: no atomics, so results are deterministic.
+/// over channels, are reduced across the warp with shuffles and written per warp
+/// (b, warps, l, slices, 2, 16), summed afterwards: no atomics, so results are deterministic.
 /// </summary>
 internal static class ChunkedScanKernels
 {
-    /// <summary>Largest state size n the kernels take (per-thread local arrays are this long).</summary>
+    /// <summary>Largest state size n the kernels take.</summary>
     public const int MaxN = 64;
 
-    /// <summary>Floats of per-thread local memory that hold one chunk's states in the backward pass.</summary>
-    private const int ChunkStateFloats = 512;
+    /// <summary>Steps a chunk: its boundaries are what the forward keeps for the backward (n/32 floats a step and channel).</summary>
+    public const int ChunkLength = 32;
 
-    /// <summary>Chunk length: as long as the backward's local memory allows, at most 64 steps.</summary>
-    public static int ChunkLengthFor(int n) => Math.Min(64, ChunkStateFloats / Math.Max(1, n));
+    /// <summary>
+    /// Steps the backward recomputes and keeps in registers at once: a chunk's states are recomputed
+    /// from boundaries every <see cref="SubChunk"/> steps (local memory, one slice each), then each
+    /// piece again, walked backwards with its five states in registers.
+    /// </summary>
+    private const int SubChunk = 4;
+
+    private const int SubChunks = ChunkLength / SubChunk;
 
     private static long Row(int b, int t, in ChunkedScanSizes s) => (long)b * s.Length + t;
 
@@ -60,21 +72,23 @@ internal static class ChunkedScanKernels
         ArrayView<float> A, ArrayView<float> B, ArrayView<float> ends, ArrayView<float> deltaSums)
     {
         int d = index % s.DIn, bc = index / s.DIn, c = bc % s.Chunks, b = bc / s.Chunks;
-        var h = LocalMemory.Allocate<float>(MaxN);
-        for (int n = 0; n < s.N; n++) h[n] = 0f;
+        int t0 = c * ChunkLength, t1 = Math.Min(s.Length, t0 + ChunkLength);
         float deltaSum = 0f;
-        int t1 = Math.Min(s.Length, (c + 1) * s.ChunkLength);
-        for (int t = c * s.ChunkLength; t < t1; t++)
-        {
-            long row = Row(b, t, s);
-            float dt = delta[row * s.DIn + d];
-            float dtx = dt * u[row * s.DIn + d];
-            deltaSum += dt;
-            for (int n = 0; n < s.N; n++)
-                h[n] = MathF.Exp(dt * A[(long)d * s.N + n]) * h[n] + dtx * B[row * s.N + n];
-        }
-        for (int n = 0; n < s.N; n++) ends[ChunkIndex(b, c, n, d, s)] = h[n];
+        for (int t = t0; t < t1; t++) deltaSum += delta[Row(b, t, s) * s.DIn + d];
         deltaSums[((long)b * s.Chunks + c) * s.DIn + d] = deltaSum;
+        for (int slice = 0; slice < s.Slices; slice++)
+        {
+            int n0 = slice * StateSlice.Size;
+            var a = StateSlice.Load(A, (long)d * s.N + n0);
+            var h = default(StateSlice);
+            for (int t = t0; t < t1; t++)
+            {
+                long row = Row(b, t, s);
+                float dt = delta[row * s.DIn + d];
+                h = StateSlice.Decay(dt, a) * h + (dt * u[row * s.DIn + d]) * StateSlice.Load(B, row * s.N + n0);
+            }
+            h.StoreStrided(ends, ChunkIndex(b, c, n0, d, s), s.DIn);
+        }
     }
 
     /// <summary>
@@ -102,21 +116,21 @@ internal static class ChunkedScanKernels
         ArrayView<float> A, ArrayView<float> B, ArrayView<float> C, ArrayView<float> starts, ArrayView<float> y)
     {
         int d = index % s.DIn, bc = index / s.DIn, c = bc % s.Chunks, b = bc / s.Chunks;
-        var h = LocalMemory.Allocate<float>(MaxN);
-        for (int n = 0; n < s.N; n++) h[n] = starts[ChunkIndex(b, c, n, d, s)];
-        int t1 = Math.Min(s.Length, (c + 1) * s.ChunkLength);
-        for (int t = c * s.ChunkLength; t < t1; t++)
+        int t0 = c * ChunkLength, t1 = Math.Min(s.Length, t0 + ChunkLength);
+        for (int slice = 0; slice < s.Slices; slice++)
         {
-            long row = Row(b, t, s);
-            float dt = delta[row * s.DIn + d];
-            float dtx = dt * u[row * s.DIn + d];
-            float yt = 0f;
-            for (int n = 0; n < s.N; n++)
+            int n0 = slice * StateSlice.Size;
+            var a = StateSlice.Load(A, (long)d * s.N + n0);
+            var h = StateSlice.LoadStrided(starts, ChunkIndex(b, c, n0, d, s), s.DIn);
+            for (int t = t0; t < t1; t++)
             {
-                h[n] = MathF.Exp(dt * A[(long)d * s.N + n]) * h[n] + dtx * B[row * s.N + n];
-                yt += C[row * s.N + n] * h[n];
+                long row = Row(b, t, s);
+                float dt = delta[row * s.DIn + d];
+                h = StateSlice.Decay(dt, a) * h + (dt * u[row * s.DIn + d]) * StateSlice.Load(B, row * s.N + n0);
+                float yt = StateSlice.Dot(StateSlice.Load(C, row * s.N + n0), h);
+                long at = row * s.DIn + d;
+                y[at] = slice == 0 ? yt : y[at] + yt;
             }
-            y[row * s.DIn + d] = yt;
         }
     }
 
@@ -129,18 +143,20 @@ internal static class ChunkedScanKernels
         ArrayView<float> C, ArrayView<float> dy, ArrayView<float> adjointEnds)
     {
         int d = index % s.DIn, bc = index / s.DIn, c = bc % s.Chunks, b = bc / s.Chunks;
-        var r = LocalMemory.Allocate<float>(MaxN);
-        for (int n = 0; n < s.N; n++) r[n] = 0f;
-        int t0 = c * s.ChunkLength, t1 = Math.Min(s.Length, t0 + s.ChunkLength);
-        for (int t = t1 - 1; t >= t0; t--)
+        int t0 = c * ChunkLength, t1 = Math.Min(s.Length, t0 + ChunkLength);
+        for (int slice = 0; slice < s.Slices; slice++)
         {
-            long row = Row(b, t, s);
-            float dt = delta[row * s.DIn + d];
-            float g = dy[row * s.DIn + d];
-            for (int n = 0; n < s.N; n++)
-                r[n] = MathF.Exp(dt * A[(long)d * s.N + n]) * (g * C[row * s.N + n] + r[n]);
+            int n0 = slice * StateSlice.Size;
+            var a = StateSlice.Load(A, (long)d * s.N + n0);
+            var r = default(StateSlice);
+            for (int t = t1 - 1; t >= t0; t--)
+            {
+                long row = Row(b, t, s);
+                float g = dy[row * s.DIn + d];
+                r = StateSlice.Decay(delta[row * s.DIn + d], a) * (g * StateSlice.Load(C, row * s.N + n0) + r);
+            }
+            r.StoreStrided(adjointEnds, ChunkIndex(b, c, n0, d, s), s.DIn);
         }
-        for (int n = 0; n < s.N; n++) adjointEnds[ChunkIndex(b, c, n, d, s)] = r[n];
     }
 
     /// <summary>
@@ -162,11 +178,13 @@ internal static class ChunkedScanKernels
     }
 
     /// <summary>
-    /// Backward 3, one thread per (b, chunk, padded d), launched in whole warps: recomputes the chunk's
-    /// states, then walks it right to left with the true adjoint. du, ddelta are per thread; dA is
-    /// summed over the chunk per thread (b, chunks, n, d_in), summed over b and chunks afterwards;
-    /// dB, dC are summed over the warp's channels by shuffles. Padding lanes (d >= d_in) compute zeros
-    /// so that every lane of a warp takes part in the shuffles.
+    /// Backward 3, one thread per (b, chunk, padded d), launched in whole warps, once per slice of
+    /// states: recomputes the chunk's states from its start, keeping every <see cref="SubChunk"/>-th
+    /// (local memory), then walks the pieces right to left, each recomputed into registers, with the
+    /// true adjoint. du, ddelta are per thread; dA is summed over the chunk per thread
+    /// (b, chunks, n, d_in), summed over b and chunks afterwards; dB, dC are summed over the warp's
+    /// channels by shuffles (<see cref="WarpSums"/>) and stored side by side, per warp. Padding lanes (d >= d_in) read zeros and compute zeros, so that every lane
+    /// of a warp takes part in the shuffles; steps past the sequence's end are skipped by the whole warp.
     /// </summary>
     public static void ChunkGradients(ChunkedScanSizes s, ChunkedScanOperands x, ArrayView<float> dy,
         ArrayView<float> starts, ArrayView<float> adjointStarts, ChunkedScanGradients grads)
@@ -174,78 +192,97 @@ internal static class ChunkedScanKernels
         int thread = Grid.GlobalIndex.X;
         if (thread >= s.Batch * s.Chunks * s.DInPadded) return;   // whole warps only: DInPadded is a multiple of the warp size
         int d = thread % s.DInPadded, bc = thread / s.DInPadded, c = bc % s.Chunks, b = bc / s.Chunks;
-        bool active = d < s.DIn;
-        int dc = active ? d : 0;
-        var h0 = LocalMemory.Allocate<float>(MaxN);
-        var r = LocalMemory.Allocate<float>(MaxN);
-        var dA = LocalMemory.Allocate<float>(MaxN);
-        var hs = LocalMemory.Allocate<float>(ChunkStateFloats);
-        for (int n = 0; n < s.N; n++)
+        var lane = new ChannelLane(d < s.DIn, d < s.DIn ? d : 0, d / Warp.WarpSize, b, c * ChunkLength, Math.Min(s.Length, c * ChunkLength + ChunkLength));
+        var pieceStarts = LocalMemory.Allocate<float>(SubChunks * StateSlice.Size);
+        for (int slice = 0; slice < s.Slices; slice++)
         {
-            long at = ChunkIndex(b, c, n, dc, s);
-            h0[n] = active ? starts[at] : 0f;
-            r[n] = active ? adjointStarts[at] : 0f;
-            dA[n] = 0f;
-        }
-        int t0 = c * s.ChunkLength, t1 = Math.Min(s.Length, t0 + s.ChunkLength);
-
-        for (int t = t0; t < t1; t++)
-        {
-            long row = Row(b, t, s);
-            float dt = active ? x.Delta[row * s.DIn + dc] : 0f;
-            float dtx = active ? dt * x.U[row * s.DIn + dc] : 0f;
-            int k = (t - t0) * s.N;
-            for (int n = 0; n < s.N; n++)
+            int n0 = slice * StateSlice.Size;
+            var a = StateSlice.Load(x.A, (long)lane.D * s.N + n0);
+            long boundary = ChunkIndex(b, c, n0, lane.D, s);
+            var h = lane.Active ? StateSlice.LoadStrided(starts, boundary, s.DIn) : default;
+            var r = lane.Active ? StateSlice.LoadStrided(adjointStarts, boundary, s.DIn) : default;
+            var dA = default(StateSlice);
+            int pieces = (lane.T1 - lane.T0 + SubChunk - 1) / SubChunk;
+            for (int p = 0; p < pieces; p++)
             {
-                float previous = t == t0 ? h0[n] : hs[k - s.N + n];
-                hs[k + n] = MathF.Exp(dt * x.A[(long)dc * s.N + n]) * previous + dtx * x.B[row * s.N + n];
+                h.Store(pieceStarts, p * StateSlice.Size);
+                int t = lane.T0 + p * SubChunk;
+                h = Forward(s, x, lane, n0, t + 3, Forward(s, x, lane, n0, t + 2, Forward(s, x, lane, n0, t + 1, Forward(s, x, lane, n0, t, h, a), a), a), a);
             }
-        }
-
-        for (int t = t1 - 1; t >= t0; t--)
-        {
-            long row = Row(b, t, s);
-            float dt = active ? x.Delta[row * s.DIn + dc] : 0f;
-            float ut = active ? x.U[row * s.DIn + dc] : 0f;
-            float g = active ? dy[row * s.DIn + dc] : 0f;
-            float sumLambdaB = 0f, dDelta = 0f;
-            int k = (t - t0) * s.N;
-            for (int n = 0; n < s.N; n++)
+            for (int p = pieces - 1; p >= 0; p--)
             {
-                float an = x.A[(long)dc * s.N + n];
-                float a = MathF.Exp(dt * an);
-                float previous = t == t0 ? h0[n] : hs[k - s.N + n];
-                float bn = x.B[row * s.N + n];
-                float lambda = g * x.C[row * s.N + n] + r[n];
-                sumLambdaB += lambda * bn;
-                dDelta += lambda * (an * a * previous + bn * ut);
-                dA[n] += lambda * dt * a * previous;
-                float dB = WarpSum(lambda * dt * ut);
-                float dC = WarpSum(g * hs[k + n]);
-                if (Warp.IsFirstLane)
-                {
-                    long at = (((long)b * s.Warps + d / Warp.WarpSize) * s.Length + t) * s.N + n;
-                    grads.DBPerWarp[at] = dB;
-                    grads.DCPerWarp[at] = dC;
-                }
-                r[n] = a * lambda;
+                int t = lane.T0 + p * SubChunk;
+                var h0 = StateSlice.Load(pieceStarts, p * StateSlice.Size);
+                var h1 = Forward(s, x, lane, n0, t, h0, a);
+                var h2 = Forward(s, x, lane, n0, t + 1, h1, a);
+                var h3 = Forward(s, x, lane, n0, t + 2, h2, a);
+                var h4 = Forward(s, x, lane, n0, t + 3, h3, a);
+                Backward(s, x, dy, grads, lane, n0, slice, t + 3, h3, h4, a, ref r, ref dA);
+                Backward(s, x, dy, grads, lane, n0, slice, t + 2, h2, h3, a, ref r, ref dA);
+                Backward(s, x, dy, grads, lane, n0, slice, t + 1, h1, h2, a, ref r, ref dA);
+                Backward(s, x, dy, grads, lane, n0, slice, t, h0, h1, a, ref r, ref dA);
             }
-            if (active)
-            {
-                grads.DU[row * s.DIn + d] = dt * sumLambdaB;
-                grads.DDelta[row * s.DIn + d] = dDelta;
-            }
+            if (lane.Active) dA.StoreStrided(grads.DAPerChunk, boundary, s.DIn);
         }
-        if (active)
-            for (int n = 0; n < s.N; n++) grads.DAPerChunk[ChunkIndex(b, c, n, d, s)] = dA[n];
     }
 
-    /// <summary>The sum over the warp's lanes, in its first lane (a fixed order: deterministic).</summary>
-    private static float WarpSum(float value)
+    /// <summary>One step of the recurrence, h_t from h_{t-1}; past the chunk's end, h unchanged.</summary>
+    private static StateSlice Forward(in ChunkedScanSizes s, in ChunkedScanOperands x, in ChannelLane lane, int n0, int t,
+        StateSlice previous, StateSlice a)
     {
-        for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
-            value += Warp.ShuffleDown(value, offset);
-        return value;
+        if (t >= lane.T1) return previous;
+        long row = Row(lane.B, t, s);
+        float dt = lane.Active ? x.Delta[row * s.DIn + lane.D] : 0f;
+        float dtx = lane.Active ? dt * x.U[row * s.DIn + lane.D] : 0f;
+        return StateSlice.Decay(dt, a) * previous + dtx * StateSlice.Load(x.B, row * s.N + n0);
+    }
+
+    /// <summary>
+    /// Step t of the backward walk: the adjoint lambda_t = dy_t C_t + r from the right, and what it
+    /// gives du, ddelta, dA, dB and dC; r becomes a_t lambda_t for step t-1.
+    /// </summary>
+    private static void Backward(in ChunkedScanSizes s, in ChunkedScanOperands x, ArrayView<float> dy, in ChunkedScanGradients grads,
+        in ChannelLane lane, int n0, int slice, int t, StateSlice previous, StateSlice current, StateSlice a,
+        ref StateSlice r, ref StateSlice dA)
+    {
+        if (t >= lane.T1) return;   // the same t for every lane of the warp: the shuffles below stay whole
+        long row = Row(lane.B, t, s);
+        long at = row * s.DIn + lane.D;
+        float dt = lane.Active ? x.Delta[at] : 0f;
+        float ut = lane.Active ? x.U[at] : 0f;
+        float g = lane.Active ? dy[at] : 0f;
+        var bt = StateSlice.Load(x.B, row * s.N + n0);
+        var decay = StateSlice.Decay(dt, a);
+        var lambda = g * StateSlice.Load(x.C, row * s.N + n0) + r;
+        var q = lambda * decay * previous;                       // d(loss)/d(a_t) per state, times a_t
+        float sumLambdaB = StateSlice.Dot(lambda, bt);
+        float dDelta = StateSlice.Dot(a, q) + ut * sumLambdaB;
+        dA = dA + dt * q;
+        // (b, warps, l, slices, 32): this slice's 16 dB sums, then its 16 dC sums.
+        long perWarp = ((((long)lane.B * s.Warps + lane.WarpOfRow) * s.Length + t) * s.Slices + slice) * 2 * StateSlice.Size;
+        WarpSums.SumAndStore((dt * ut) * lambda, g * current, grads.DBCPerWarp, perWarp);
+        r = decay * lambda;
+        if (lane.Active)
+        {
+            float du = dt * sumLambdaB;
+            grads.DU[at] = slice == 0 ? du : grads.DU[at] + du;
+            grads.DDelta[at] = slice == 0 ? dDelta : grads.DDelta[at] + dDelta;
+        }
+    }
+}
+
+/// <summary>
+/// Where one thread of <see cref="ChunkedScanKernels.ChunkGradients"/> works: its channel (clamped
+/// for padding lanes), which warp of its (batch, chunk) row of channels it is in, its batch and chunk steps.
+/// </summary>
+internal readonly struct ChannelLane
+{
+    public readonly bool Active;
+    public readonly int D, WarpOfRow, B, T0, T1;
+
+    public ChannelLane(bool active, int d, int warpOfRow, int b, int t0, int t1)
+    {
+        Active = active; D = d; WarpOfRow = warpOfRow; B = b; T0 = t0; T1 = t1;
     }
 }
 
@@ -258,5 +295,5 @@ internal struct ChunkedScanOperands
 /// <summary>Where <see cref="ChunkedScanKernels.ChunkGradients"/> writes.</summary>
 internal struct ChunkedScanGradients
 {
-    public ArrayView<float> DU, DDelta, DAPerChunk, DBPerWarp, DCPerWarp;
+    public ArrayView<float> DU, DDelta, DAPerChunk, DBCPerWarp;
 }

@@ -17,6 +17,7 @@ internal sealed class ChunkedScanLaunch
     private readonly KernelDevice device;
     private readonly ChunkedScanSizes sizes;
     private readonly Tensor u, delta, A, B, C;
+    private readonly int n;
 
     /// <param name="u">(b, l, d_in), contiguous float32, like every operand.</param>
     /// <param name="delta">(b, l, d_in).</param>
@@ -26,9 +27,26 @@ internal sealed class ChunkedScanLaunch
     public ChunkedScanLaunch(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C)
     {
         device = KernelDevice.For(u.device);
-        this.u = u; this.delta = delta; this.A = A; this.B = B; this.C = C;
-        sizes = new ChunkedScanSizes((int)u.shape[0], (int)u.shape[1], (int)u.shape[2], (int)A.shape[1], device.WarpSize);
+        this.u = u; this.delta = delta;
+        n = (int)A.shape[1];
+        int padded = (n + StateSlice.Size - 1) / StateSlice.Size * StateSlice.Size;
+        // The kernels read whole slices of 16 states with 16-byte loads: n padded with zeros (states
+        // that stay zero and add nothing), on 16-byte aligned storage.
+        this.A = PaddedStates(A, padded);
+        this.B = PaddedStates(B, padded);
+        this.C = PaddedStates(C, padded);
+        sizes = new ChunkedScanSizes((int)u.shape[0], (int)u.shape[1], (int)u.shape[2], padded, device.WarpSize);
     }
+
+    private static Tensor PaddedStates(Tensor t, int padded)
+    {
+        long n = t.shape[^1];
+        if (n == padded) return TensorBuffer.Address(t) % 16 == 0 ? t : t.clone();
+        return nn.functional.pad(t, new long[] { 0, padded - n });
+    }
+
+    /// <summary>The first n states of a tensor whose last axis is the padded state axis.</summary>
+    private Tensor Unpadded(Tensor t) => sizes.N == n ? t : t.narrow(-1, 0, n).contiguous();
 
     private Tensor ChunkTensor() => empty(new long[] { sizes.Batch, sizes.Chunks, sizes.N, sizes.DIn }, ScalarType.Float32, u.device);
 
@@ -68,7 +86,7 @@ internal sealed class ChunkedScanLaunch
             foreach (var v in views) v.Dispose();
         }
         if (lastState is not null)
-            using (no_grad()) lastState.copy_(last.transpose(1, 2));
+            using (no_grad()) lastState.copy_(Unpadded(last.transpose(1, 2)));
         return (y, starts, deltaSums);
     }
 
@@ -80,15 +98,15 @@ internal sealed class ChunkedScanLaunch
         var adjointEnds = ChunkTensor();
         var adjointStarts = ChunkTensor();
         var dAPerChunk = ChunkTensor();
-        var dBPerWarp = empty(new long[] { sizes.Batch, sizes.Warps, sizes.Length, sizes.N }, ScalarType.Float32, u.device);
-        var dCPerWarp = empty_like(dBPerWarp);
+        // (b, warps, l, slices, [dB, dC], 16): what each warp's channels add to dB and dC.
+        var dBCPerWarp = empty(new long[] { sizes.Batch, sizes.Warps, sizes.Length, sizes.Slices, 2, StateSlice.Size }, ScalarType.Float32, u.device);
         var views = new List<TensorBuffer>();
         try
         {
             var acc = device.Accelerator;
             View V(Tensor t) => TensorBuffer.View(acc, t, views);
             var x = new ChunkedScanOperands { U = V(u), Delta = V(delta), A = V(A), B = V(B), C = V(C) };
-            var grads = new ChunkedScanGradients { DU = V(du), DDelta = V(dDelta), DAPerChunk = V(dAPerChunk), DBPerWarp = V(dBPerWarp), DCPerWarp = V(dCPerWarp) };
+            var grads = new ChunkedScanGradients { DU = V(du), DDelta = V(dDelta), DAPerChunk = V(dAPerChunk), DBCPerWarp = V(dBCPerWarp) };
             var (vdy, vStarts, vSums, vEnds, vAdjStarts) = (V(dy), V(starts), V(deltaSums), V(adjointEnds), V(adjointStarts));
             int threads = sizes.Batch * sizes.Chunks * sizes.DInPadded;
             int group = device.GroupSize;
@@ -111,7 +129,9 @@ internal sealed class ChunkedScanLaunch
             foreach (var v in views) v.Dispose();
         }
         // NOTE: sum(dim: ...) with long dims: a literal int converts to the ScalarType? overload.
-        var dA = dAPerChunk.sum(new long[] { 0, 1 }).t().contiguous();              // (n, d_in) -> (d_in, n)
-        return (du, dDelta, dA, dBPerWarp.sum(dim: 1L), dCPerWarp.sum(dim: 1L));
+        var dA = Unpadded(dAPerChunk.sum(new long[] { 0, 1 }).t());                  // (n, d_in) -> (d_in, n)
+        var dBC = dBCPerWarp.sum(dim: 1L);                                            // (b, l, slices, 2, 16)
+        Tensor States(long which) => Unpadded(dBC.select(3, which).reshape(sizes.Batch, sizes.Length, sizes.N));
+        return (du, dDelta, dA.contiguous(), States(0), States(1));
     }
 }

@@ -43,6 +43,9 @@ public class OptionErrorTests : IDisposable
     [InlineData("train --corpus c --out r --gpus 2 --device cpu", "--gpus with --device cpu: each rank takes a GPU of its own")]
     [InlineData("train --corpus c --out r --world-size 2 --rendezvous nowhere", "--rendezvous nowhere: expected HOST:PORT")]
     [InlineData("train --corpus c --out r --world-size 2 --collective mpi", "--collective mpi: expected auto, nccl or tcp")]
+    // matrix product precision
+    [InlineData("train --corpus c --out r --matmul bf16", "--matmul bf16: expected fp32 or tf32")]
+    [InlineData("train --corpus c --out r --matmul tf32 --device cpu", "--matmul tf32 with --device cpu: tf32 is a CUDA tensor-core format")]
     public void BadCommandLine_IsExit2_NamingTheOptionAndWhatItMayBe(string commandLine, string expected)
     {
         var result = HostRun.Run(commandLine.Split(' '));

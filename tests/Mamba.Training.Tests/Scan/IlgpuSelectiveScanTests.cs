@@ -26,10 +26,10 @@ public class IlgpuSelectiveScanTests
     }
 
     [Theory]
-    [InlineData(2, 3, 16, 100, true)]     // chunk length 32 for n = 16: l crosses three chunk boundaries, a partial last chunk
+    [InlineData(2, 3, 16, 100, true)]     // chunks of 32: l crosses three chunk boundaries, a last chunk of one piece of 4
     [InlineData(2, 45, 16, 64, false)]    // d_in not a multiple of the warp size (4 here, 32 on CUDA): padding lanes
-    [InlineData(1, 5, 5, 131, true)]      // odd n: chunk length 64
-    [InlineData(2, 4, 64, 40, false)]     // n = 64, the largest: chunk length 8, five chunks
+    [InlineData(1, 5, 5, 131, true)]      // odd n: padded to one slice of 16; a last chunk of 3 steps, a partial piece
+    [InlineData(2, 4, 64, 40, false)]     // n = 64, the largest: four slices, added into y, du and ddelta
     [InlineData(1, 9, 16, 1, false)]      // a single step
     public void IlgpuScan_MatchesReference_ValuesAndGradients(int b, int dIn, int n, int l, bool withZ) =>
         CompareWithReference(CPU, b, dIn, n, l, withZ);
