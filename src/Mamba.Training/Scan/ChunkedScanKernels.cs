@@ -74,8 +74,6 @@ internal static class ChunkedScanKernels
         int d = index % s.DIn, bc = index / s.DIn, c = bc % s.Chunks, b = bc / s.Chunks;
         int t0 = c * ChunkLength, t1 = Math.Min(s.Length, t0 + ChunkLength);
         float deltaSum = 0f;
-        for (int t = t0; t < t1; t++) deltaSum += delta[Row(b, t, s) * s.DIn + d];
-        deltaSums[((long)b * s.Chunks + c) * s.DIn + d] = deltaSum;
         for (int slice = 0; slice < s.Slices; slice++)
         {
             int n0 = slice * StateSlice.Size;
@@ -85,10 +83,12 @@ internal static class ChunkedScanKernels
             {
                 long row = Row(b, t, s);
                 float dt = delta[row * s.DIn + d];
-                h = StateSlice.Decay(dt, a) * h + (dt * u[row * s.DIn + d]) * StateSlice.Load(B, row * s.N + n0);
+                if (slice == 0) deltaSum += dt;
+                h = StateSlice.Advance(h, a, dt, dt * u[row * s.DIn + d], StateSlice.Load(B, row * s.N + n0));
             }
             h.StoreStrided(ends, ChunkIndex(b, c, n0, d, s), s.DIn);
         }
+        deltaSums[((long)b * s.Chunks + c) * s.DIn + d] = deltaSum;
     }
 
     /// <summary>
@@ -126,7 +126,7 @@ internal static class ChunkedScanKernels
             {
                 long row = Row(b, t, s);
                 float dt = delta[row * s.DIn + d];
-                h = StateSlice.Decay(dt, a) * h + (dt * u[row * s.DIn + d]) * StateSlice.Load(B, row * s.N + n0);
+                h = StateSlice.Advance(h, a, dt, dt * u[row * s.DIn + d], StateSlice.Load(B, row * s.N + n0));
                 float yt = StateSlice.Dot(StateSlice.Load(C, row * s.N + n0), h);
                 long at = row * s.DIn + d;
                 y[at] = slice == 0 ? yt : y[at] + yt;
@@ -206,9 +206,9 @@ internal static class ChunkedScanKernels
             for (int p = 0; p < pieces; p++)
             {
                 h.Store(pieceStarts, p * StateSlice.Size);
-                int t = lane.T0 + p * SubChunk;
-                h = Forward(s, x, lane, n0, t + 3, Forward(s, x, lane, n0, t + 2, Forward(s, x, lane, n0, t + 1, Forward(s, x, lane, n0, t, h, a), a), a), a);
+                for (int t = lane.T0 + p * SubChunk, end = t + SubChunk; t < end; t++) h = Forward(s, x, lane, n0, t, h, a);
             }
+            // Written out for SubChunk = 4: each of a piece's five states needs its own registers.
             for (int p = pieces - 1; p >= 0; p--)
             {
                 int t = lane.T0 + p * SubChunk;
@@ -234,7 +234,7 @@ internal static class ChunkedScanKernels
         long row = Row(lane.B, t, s);
         float dt = lane.Active ? x.Delta[row * s.DIn + lane.D] : 0f;
         float dtx = lane.Active ? dt * x.U[row * s.DIn + lane.D] : 0f;
-        return StateSlice.Decay(dt, a) * previous + dtx * StateSlice.Load(x.B, row * s.N + n0);
+        return StateSlice.Advance(previous, a, dt, dtx, StateSlice.Load(x.B, row * s.N + n0));
     }
 
     /// <summary>

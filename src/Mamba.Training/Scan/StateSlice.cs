@@ -77,6 +77,10 @@ internal struct StateSlice
         S0 = Float4.Exp(dt * a.S0), S1 = Float4.Exp(dt * a.S1), S2 = Float4.Exp(dt * a.S2), S3 = Float4.Exp(dt * a.S3),
     };
 
+    /// <summary>One step of the recurrence: h_t = exp(dt A) h_{t-1} + (dt u) B_t.</summary>
+    public static StateSlice Advance(StateSlice previous, StateSlice a, float dt, float dtu, StateSlice b) =>
+        Decay(dt, a) * previous + dtu * b;
+
     /// <summary>Σ a·b over the sixteen states.</summary>
     public static float Dot(StateSlice a, StateSlice b) => (a * b).Sum;
 
