@@ -145,7 +145,9 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
             if (remote.ServerError is { } serverError) table.AddRow("the server ended the stream", Markup.Escape(serverError));
         }
         if (chain.Source is CaptureGenerator { Backend: SoundCardBackend.Wasapi } wasapiCapture) table.AddRow("capture discontinuities (WASAPI packets)", $"{wasapiCapture.Overruns}");
-        table.AddRow("device thread allocations", host.DeviceThreadAllocatedBytes < 0 ? "not measured (too short)" : $"{host.DeviceThreadAllocatedBytes} bytes");
+        var allocations = host.DeviceThreadAllocations;
+        table.AddRow("device thread allocations", allocations is not { } a ? "not measured (too short)"
+            : $"{a.AllocatedBytes} bytes in {a.AllocatingBlocks} of {a.Blocks} blocks" + (a.BlocksWithACollection > 0 ? $" ({a.BlocksWithACollection} blocks during a GC not judged)" : ""));
         AnsiConsole.Write(table);
         if (settings.Json is { } json)
             JsonReport.Write(json, new
@@ -153,7 +155,8 @@ public sealed class PlayCommand : Command<PlayCommand.Settings>
                 Chain = settings.Chain, SampleRate = rate, BlockSamples = block, stream.BufferSamples, stream.PrebufferSamples,
                 host.PlayedSamples, host.GeneratedSamples, host.UnderrunBlocks, host.UnderrunSamples, LatencySamples = latency,
                 LatencyMs = 1000.0 * latency / rate, DeviceLatencySamplesMax = deviceLatency, LongestBlockMs = host.LongestBlock.TotalMilliseconds,
-                host.RealTimeFactor, host.DeviceThreadAllocatedBytes, Machine = MachineInfo.Describe(),
+                host.RealTimeFactor, DeviceThreadAllocatedBytes = allocations?.AllocatedBytes ?? -1, DeviceThreadAllocatingBlocks = allocations?.AllocatingBlocks ?? -1,
+                DeviceThreadBlocksWithACollection = allocations?.BlocksWithACollection ?? -1, Machine = MachineInfo.Describe(),
             });
         return 0;
     }

@@ -36,7 +36,9 @@ public sealed class StreamingHost : IDisposable
     private readonly CancellationTokenSource stop = new();
     private Thread? generatorThread, deviceThread;
     private Exception? failure;
-    private long generated, played, underrunBlocks, underrunSamples, longestBlockTicks, busyTicks, firstBlockSamples, deviceAllocated = -1;
+    private long generated, played, underrunBlocks, underrunSamples, longestBlockTicks, busyTicks, firstBlockSamples;
+    private BlockAllocationMeter deviceAllocations;
+    private volatile bool deviceAllocationsMeasured;
     private volatile bool generatorEnded, finished;
 
     /// <param name="output">The device; null when the generator is itself paced by a device (capture | wav): then the chain runs
@@ -61,8 +63,8 @@ public sealed class StreamingHost : IDisposable
     /// <summary>The longest time one block took in the chain after the first (a generator stall shows here).</summary>
     public TimeSpan LongestBlock => TimeSpan.FromTicks(Interlocked.Read(ref longestBlockTicks) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
 
-    /// <summary>Bytes the device thread allocated over its steady-state loop (measured after its first 16 blocks); -1 until it ends.</summary>
-    public long DeviceThreadAllocatedBytes => Interlocked.Read(ref deviceAllocated);
+    /// <summary>What the device thread allocated block by block after its first 16 (<see cref="BlockAllocationMeter"/>); null until it ends, or when it played too few blocks.</summary>
+    public BlockAllocationMeter? DeviceThreadAllocations => deviceAllocationsMeasured ? deviceAllocations : null;
 
     /// <summary>
     /// Audio seconds the chain makes per second of its own work, over every block but the first (which
@@ -168,13 +170,14 @@ public sealed class StreamingHost : IDisposable
     private void DeviceLoop(long totalSamples)
     {
         var block = new float[settings.BlockSamples];
-        long allocatedAt = 0;
+        var meter = new BlockAllocationMeter();
         int blocks = 0;
         try
         {
             while (!stop.IsCancellationRequested && played < totalSamples)
             {
-                if (++blocks == 16) allocatedAt = GC.GetAllocatedBytesForCurrentThread();
+                bool measured = ++blocks > 16;   // the first blocks run each method for the first time
+                if (measured) meter.BeginBlock();
                 int n = (int)Math.Min(block.Length, totalSamples - played);
                 int got = ring.Read(block.AsSpan(0, n));
                 if (got < n)
@@ -189,8 +192,13 @@ public sealed class StreamingHost : IDisposable
                 }
                 output!.Write(block.AsSpan(0, n));
                 Interlocked.Add(ref played, n);
+                if (measured) meter.EndBlock();
             }
-            if (blocks >= 16) Interlocked.Exchange(ref deviceAllocated, GC.GetAllocatedBytesForCurrentThread() - allocatedAt);
+            if (meter.Blocks > 0)
+            {
+                deviceAllocations = meter;
+                deviceAllocationsMeasured = true;   // volatile: the totals before the flag
+            }
             if (!stop.IsCancellationRequested) output!.Drain();
         }
         catch (Exception e)
