@@ -4,13 +4,16 @@ namespace Mamba.Core.Cuda;
 
 /// <summary>
 /// A launch of <see cref="CudaSpreadStepKernel"/>: the step job (one stream a lane), the epoch of its first step, and
-/// where the exchange words are (their device address, for the loads that bypass L1, and the failure flag's index).
+/// where the exchange words are (their device address, for the loads that bypass L1, and the failure flag's index), and
+/// how many of its first steps write clock stamps (<see cref="CudaSpreadProfile"/>; 0 when not profiling): into the
+/// exchange words after the flag, past one word for the CPU accelerator's stand-in clock.
 /// </summary>
-public readonly struct CudaSpreadJob(CudaStepJob step, uint epoch, long address, long flag)
+public readonly struct CudaSpreadJob(CudaStepJob step, uint epoch, long address, long flag, int profiledSteps = 0)
 {
     public readonly CudaStepJob Step = step;
     public readonly uint Epoch = epoch;
     public readonly long Address = address, Flag = flag;
+    public readonly int ProfiledSteps = profiledSteps;
 }
 
 /// <summary>
@@ -41,13 +44,14 @@ public static class CudaSpreadStepKernel
         int t = Group.IdxX, T = Group.DimX, P = p.Parts, C = p.Channels;
         int lane = Grid.IdxX / P, part = Grid.IdxX - lane * P;
         int slot = slots[lane];
-        int c0 = part * C, d0 = part * p.Outputs, v0 = part * p.Classes;
+        int c0 = part * C, d0 = p.FirstOutput(part), v0 = p.FirstClass(part);
         var sh = SharedMemory.GetDynamic<float>();
         int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * C, dbl = xc + C, y = dbl + m.XDbl, gather = y + m.DInP;
         int conv = gather + P * m.XDbl, hs = conv + m.Layers * m.K * C, logits = hs + m.Layers * m.N * C;
         int probs = logits + m.Vp, order = probs + m.Vp, redA = order + m.Vp, redB = redA + 8, redC = redB + 8;
         int tok = redC + 8, maxAt = tok + 1, stop = maxAt + 1;
         long part0 = (long)part * p.PartStride, exLane = (long)lane * p.ExLaneStride;
+        int stamps = CudaSpreadProfile.StampsPerStep(m.Layers);
 
         // This part's channels of the stream's state, held in shared memory for the launch.
         for (int idx = t; idx < m.Layers * (m.K + m.N) * C; idx += T)
@@ -70,6 +74,7 @@ public static class CudaSpreadStepKernel
         for (int step = 0; step < job.Samples; step++)
         {
             uint epoch = spread.Epoch + (uint)step;
+            int k = Mark(ex, spread, stamps, step, 0, t);
             if (t == 0) sh[stop] = CudaExchange.Failed(ex, spread.Address, spread.Flag) ? 1 : 0;
             for (int i = t; i < m.Dp; i += T)
             {
@@ -78,6 +83,7 @@ public static class CudaSpreadStepKernel
             }
             Group.Barrier();
             if (sh[stop] != 0) break;   // a part gave up waiting: end the launch, the engine reports it
+            k = Mark(ex, spread, stamps, step, k, t);
 
             for (int l = 0; l < m.Layers; l++)
             {
@@ -85,6 +91,7 @@ public static class CudaSpreadStepKernel
                 CudaStepKernel.RmsNorm(m, sh, 1, 0, res, xn, redA, w, L + m.Norm, t, T);
                 CudaMatVec.Split(sh, pw, PL + p.InRows, 2 * C, m.Dp, p.ModelLanes, xn, xz, false, t, T);
                 Group.Barrier();
+                k = Mark(ex, spread, stamps, step, k, t);
 
                 for (int ci = t; ci < C; ci += T)
                 {
@@ -102,10 +109,12 @@ public static class CudaSpreadStepKernel
                     sh[xc + ci] = CudaStepKernel.Silu(acc);
                 }
                 Group.Barrier();
+                k = Mark(ex, spread, stamps, step, k, t);
 
                 // x_proj's sums over this part's channels, to every part; then the parts' sums, added in part order.
                 CudaMatVec.Split(sh, pw, PL + p.XProj, m.XDbl, C, p.ChannelLanes, xc, gather + part * m.XDbl, false, t, T);
                 Group.Barrier();
+                k = Mark(ex, spread, stamps, step, k, t);
                 for (int o = t; o < m.XDbl; o += T)
                     CudaExchange.Put(ex, spread.Address, exLayer + p.ExPartials + part * m.XDbl + o, sh[gather + part * m.XDbl + o], epoch);
                 CudaExchange.Gather(sh, gather, ex, spread.Address, exLayer + p.ExPartials, P * m.XDbl, epoch, spread.Flag, t, T);
@@ -116,30 +125,44 @@ public static class CudaSpreadStepKernel
                     sh[dbl + o] = s;
                 }
                 Group.Barrier();
+                k = Mark(ex, spread, stamps, step, k, t);
 
                 Ssm(m, p, sh, pw, PL, l, p.StateLanes, hs, xz, xc, dbl, y + c0, ex, spread.Address, exLayer + p.ExY + c0, epoch, t, T);
+                k = Mark(ex, spread, stamps, step, k, t);   // no barrier here: thread 0's share of the SSM, the rest waits in the gather
                 CudaExchange.Gather(sh, y, ex, spread.Address, exLayer + p.ExY, m.DInP, epoch, spread.Flag, t, T);
+                k = Mark(ex, spread, stamps, step, k, t);
 
-                // This part's outputs of out_proj, added to its slice of the residual, to every part.
+                // This part's outputs of out_proj (all of them when whole), added to its slice of the residual, to every part.
                 CudaMatVec.Split(sh, pw, PL + p.OutRows, p.Outputs, m.DInP, p.InnerLanes, y, res + d0, true, t, T);
                 Group.Barrier();
-                for (int o = t; o < p.Outputs; o += T)
-                    CudaExchange.Put(ex, spread.Address, exLayer + p.ExResidual + d0 + o, sh[res + d0 + o], epoch);
-                CudaExchange.Gather(sh, res, ex, spread.Address, exLayer + p.ExResidual, m.Dp, epoch, spread.Flag, t, T);
+                k = Mark(ex, spread, stamps, step, k, t);
+                if (!p.Whole)
+                {
+                    for (int o = t; o < p.Outputs; o += T)
+                        CudaExchange.Put(ex, spread.Address, exLayer + p.ExResidual + d0 + o, sh[res + d0 + o], epoch);
+                    CudaExchange.Gather(sh, res, ex, spread.Address, exLayer + p.ExResidual, m.Dp, epoch, spread.Flag, t, T);
+                }
+                k = Mark(ex, spread, stamps, step, k, t);
             }
             if (job.Mode == CudaStepJob.Prime) continue;
 
             CudaStepKernel.RmsNorm(m, sh, 1, 0, res, xn, redA, w, m.NormF, t, T);
             CudaMatVec.Split(sh, pw, part0 + p.Head, p.Classes, m.Dp, p.ModelLanes, xn, logits + v0, false, t, T);
             Group.Barrier();
-            for (int o = t; o < p.Classes; o += T)
-                CudaExchange.Put(ex, spread.Address, exLane + p.ExLogits + v0 + o, sh[logits + v0 + o], epoch);
-            CudaExchange.Gather(sh, logits, ex, spread.Address, exLane + p.ExLogits, m.V, epoch, spread.Flag, t, T);
+            k = Mark(ex, spread, stamps, step, k, t);
+            if (!p.Whole)
+            {
+                for (int o = t; o < p.Classes; o += T)
+                    CudaExchange.Put(ex, spread.Address, exLane + p.ExLogits + v0 + o, sh[logits + v0 + o], epoch);
+                CudaExchange.Gather(sh, logits, ex, spread.Address, exLane + p.ExLogits, m.V, epoch, spread.Flag, t, T);
+            }
+            k = Mark(ex, spread, stamps, step, k, t);
 
             // Every part draws the same token from the same logits and RNG; only part 0's writes are kept apart from
             // the token buffer, which every part writes with the same byte.
             var regions = new CudaTileRegions(0, logits, probs, order, redA, redB, redC, tok, maxAt);
             CudaSampling.Step(m, job, sh, regions, 1, lane, slots, sampling, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
+            Mark(ex, spread, stamps, step, k, t);
         }
 
         for (int idx = t; idx < m.Layers * (m.K + m.N) * C; idx += T)
@@ -154,6 +177,14 @@ public static class CudaSpreadStepKernel
             rng[2 * slot] = rngState;
             logProb[slot] = likelihood;
         }
+    }
+
+    /// <summary>Stamp k of this step, by the group's first thread while the step is profiled; the next stamp's index.</summary>
+    private static int Mark(ArrayView<ulong> ex, in CudaSpreadJob spread, int stamps, int step, int k, int t)
+    {
+        if (t == 0 && step < spread.ProfiledSteps)
+            ex[spread.Flag + 2 + ((long)Grid.IdxX * spread.ProfiledSteps + step) * stamps + k] = CudaClock.Now(ex, spread.Flag + 1);
+        return k + 1;
     }
 
     /// <summary>

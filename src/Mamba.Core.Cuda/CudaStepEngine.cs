@@ -48,17 +48,23 @@ public sealed class CudaStepEngine : IStepEngine
     private readonly CudaPartLayout parts;
     private readonly int partsPerStream, spreadLanes, spreadGroupSize;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? partWeights;
-    private readonly MemoryBuffer1D<ulong, Stride1D.Dense>? exchange;
+    private MemoryBuffer1D<ulong, Stride1D.Dense>? exchange;   // grown by ProfileSpread for its stamps
     private readonly Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaPartLayout, CudaSpreadJob, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<ulong>>? spreadKernel;
     private uint epoch = 1;
+    private int profiledSteps;   // steps of the next spread launch that write clock stamps (ProfileSpread)
 
     /// <param name="streamsPerGroup">Streams a group steps together, fixed (tests); by default chosen per launch.</param>
     /// <param name="partsPerStream">
     /// Groups a stream is spread over while streams are few: 0 never spreads them (every launch in tiles), null chooses
     /// (<see cref="DefaultParts"/>); it must divide d_inner, d_model and the classes (padded to 8) and be at most the multiprocessors.
     /// </param>
-    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null)
+    /// <param name="wholeOutputs">
+    /// For spread streams: whether every part computes all of out_proj and the head itself (<see cref="CudaPartLayout.Whole"/>:
+    /// one trip through L2 a layer fewer); null chooses (<see cref="CudaPartLayout.WholeFits"/>). The samples are the same either way.
+    /// </param>
+    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null,
+        bool? wholeOutputs = null)
     {
         Config = weights.Config;
         if (Config.VocabSize > 256) throw new ArgumentException($"engines emit bytes; vocab_size {Config.VocabSize} > 256.", nameof(weights));
@@ -111,7 +117,7 @@ public sealed class CudaStepEngine : IStepEngine
         };
         if (this.partsPerStream > 0)
         {
-            parts = new CudaPartLayout(layout, this.partsPerStream, warp);
+            parts = new CudaPartLayout(layout, this.partsPerStream, warp, wholeOutputs ?? CudaPartLayout.WholeFits(layout));
             spreadLanes = accelerator.NumMultiprocessors / this.partsPerStream;
             spreadGroupSize = Math.Clamp((2 * parts.Channels * parts.ModelLanes + warp - 1) / warp * warp, Math.Min(128, accelerator.MaxNumThreadsPerGroup),
                 Math.Min(1024, accelerator.MaxNumThreadsPerGroup)) / warp * warp;
@@ -157,6 +163,9 @@ public sealed class CudaStepEngine : IStepEngine
 
     /// <summary>Groups a stream is spread over while streams are few (0: never).</summary>
     public int PartsPerStream => partsPerStream;
+
+    /// <summary>Whether each part of a spread stream computes all of out_proj and the head (<see cref="CudaPartLayout.Whole"/>).</summary>
+    public bool WholeOutputs => partsPerStream > 0 && parts.Whole;
 
     /// <summary>Threads per group of a spread stream.</summary>
     public int SpreadGroupSize => spreadGroupSize;
@@ -330,7 +339,7 @@ public sealed class CudaStepEngine : IStepEngine
             epoch = 1;
         }
         long flag = (long)spreadLanes * parts.ExLaneStride;
-        var spread = new CudaSpreadJob(job, epoch, exchange!.NativePtr.ToInt64(), flag);
+        var spread = new CudaSpreadJob(job, epoch, exchange!.NativePtr.ToInt64(), flag, job.Mode == CudaStepJob.Generate ? Math.Min(profiledSteps, steps) : 0);
         var config = new KernelConfig(job.Streams * partsPerStream, spreadGroupSize, SharedMemoryConfig.RequestDynamic<float>(parts.SharedFloats));
         spreadKernel!(accelerator.DefaultStream, config, layout, parts, spread, weights.View, partWeights!.View, state.View, slotList.View, pending.View,
             rng.View, sampling.View, tokenView, logits.View, logProb.View, exchange.View);
@@ -345,6 +354,39 @@ public sealed class CudaStepEngine : IStepEngine
             throw new InvalidOperationException($"CUDA engine: the {partsPerStream} groups of a stream did not run at once (one waited seconds for the others): " +
                 $"is another program holding {accelerator.Name}'s multiprocessors? The streams of this launch are lost; open them again, or make the engine with partsPerStream: 0.");
         }
+    }
+
+    /// <summary>
+    /// Generates <paramref name="samples"/> (at most <see cref="MaxStepsPerLaunch"/>: one launch) of every active stream, as
+    /// <see cref="Generate"/> does, with the spread kernel's first <paramref name="profiledSteps"/> steps stamped by each
+    /// group's clock, and says where a step's time went (<see cref="CudaSpreadProfile"/>). The stamps cost a store each
+    /// by one thread a group. Only while the active streams are spread (<see cref="Spreads"/>).
+    /// </summary>
+    public CudaSpreadProfile ProfileSpread(int samples, Span<byte> output, int profiledSteps = 512)
+    {
+        if (!Spreads(table.StepCount) || table.StepCount == 0)
+            throw new InvalidOperationException($"profiling is of the spread kernel; {table.StepCount} streams are stepped{(partsPerStream == 0 ? " and this engine never spreads" : $", it spreads up to {spreadLanes}")}.");
+        if (samples < 1 || samples > MaxStepsPerLaunch) throw new ArgumentOutOfRangeException(nameof(samples), samples, $"one launch: 1 to {MaxStepsPerLaunch} samples.");
+        if (profiledSteps < 1) throw new ArgumentOutOfRangeException(nameof(profiledSteps), profiledSteps, "at least one step.");
+        int steps = Math.Min(profiledSteps, samples), groups = table.StepCount * partsPerStream, perStep = CudaSpreadProfile.StampsPerStep(Config.NLayer);
+        // The stamps go after the exchange words' flag (and a word for the CPU accelerator's clock): a buffer that long,
+        // cleared, so the epochs begin again.
+        long flag = (long)spreadLanes * parts.ExLaneStride, words = flag + 2 + (long)groups * steps * perStep;
+        if (exchange!.Length < words)
+        {
+            exchange.Dispose();
+            exchange = accelerator.Allocate1D<ulong>(words);
+        }
+        exchange.MemSetToZero();
+        epoch = 1;
+        this.profiledSteps = steps;
+        try { Generate(samples, output); }
+        finally { this.profiledSteps = 0; }
+        var raw = new ulong[words - flag - 2];
+        exchange.View.SubView(flag + 2, raw.Length).CopyToCPU(raw);
+        var stamps = Array.ConvertAll(raw, r => (long)r);
+        double clockMHz = accelerator is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.ClockRate / 1000.0 : 0;
+        return CudaSpreadProfile.FromStamps(stamps, groups, steps, Config.NLayer, clockMHz);
     }
 
     private void CopyLogits(int[] active, Span<float> destination)

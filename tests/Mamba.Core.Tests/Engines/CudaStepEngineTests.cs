@@ -190,17 +190,19 @@ public class CudaStepEngineTests(ITestOutputHelper output)
         var counts = new[] { 2, 4, 8, 16, 32 }.Where(n => n <= accelerator.NumMultiprocessors && new CudaModelLayout(weights).DInP % n == 0).ToArray();
         Assert.NotEmpty(counts);
         foreach (int n in counts)
+        foreach (bool whole in new[] { false, true })
         {
             int streams = Math.Min(3, accelerator.NumMultiprocessors / n);
             using var cpu = new CpuStepEngine(weights, streams);
-            using var gpu = new CudaStepEngine(weights, streams, accelerator, partsPerStream: n);
+            using var gpu = new CudaStepEngine(weights, streams, accelerator, partsPerStream: n, wholeOutputs: whole);
             Assert.True(gpu.Spreads(streams));
+            Assert.Equal(whole, gpu.WholeOutputs);
             for (int s = 0; s < streams; s++) { cpu.Open(Settings(s)); gpu.Open(Settings(s)); }
             var prompt = new byte[kind == "cpu" ? 50 : 2000];
             new Random(n).NextBytes(prompt);
             cpu.Prime(0, prompt);
             gpu.Prime(0, prompt);
-            AssertClose(cpu.ExportState(0), gpu.ExportState(0), $"{n} parts: state after the prompt");
+            AssertClose(cpu.ExportState(0), gpu.ExportState(0), $"{n} parts{(whole ? ", whole" : "")}: state after the prompt");
 
             var expected = new byte[streams * samples];
             var actual = new byte[streams * samples];
@@ -212,8 +214,8 @@ public class CudaStepEngineTests(ITestOutputHelper output)
             gpu.Generate(samples, actual, actualLogits);
             for (int s = 0; s < streams; s++)
                 Assert.True(expected.AsSpan(s * samples, samples).SequenceEqual(actual.AsSpan(s * samples, samples)),
-                    $"{n} parts: stream {s} ({Settings(s)}) differs from the CPU engine's");
-            AssertClose(expectedLogits, actualLogits, $"{n} parts: last logits");
+                    $"{n} parts{(whole ? ", whole" : "")}: stream {s} ({Settings(s)}) differs from the CPU engine's");
+            AssertClose(expectedLogits, actualLogits, $"{n} parts{(whole ? ", whole" : "")}: last logits");
             for (int s = 0; s < streams; s++) Assert.Equal(cpu.LogLikelihood(s), gpu.LogLikelihood(s), 1e-3 * samples);
 
             var next = new byte[streams];
@@ -223,9 +225,54 @@ public class CudaStepEngineTests(ITestOutputHelper output)
                 random.NextBytes(next);
                 cpu.TeacherForce(next, expectedLogits);
                 gpu.TeacherForce(next, actualLogits);
-                AssertClose(expectedLogits, actualLogits, $"{n} parts: teacher-forced step {step}");
+                AssertClose(expectedLogits, actualLogits, $"{n} parts{(whole ? ", whole" : "")}: teacher-forced step {step}");
             }
-            output.WriteLine($"{gpu.Device}: {streams} streams spread over {n} groups of {gpu.SpreadGroupSize} threads, {samples} samples each, the CPU engine's");
+            output.WriteLine($"{gpu.Device}: {streams} streams spread over {n} groups of {gpu.SpreadGroupSize} threads{(whole ? ", whole out_proj and head" : "")}, {samples} samples each, the CPU engine's");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Accelerators))]
+    public void AProfiledLaunch_StampsEveryPhaseOfEveryPart_AndDrawsTheSameSamples(string kind)
+    {
+        var config = SmallConfig(kind);
+        var weights = CpuWeights.Random(config, seed: 21);
+        var accelerator = Pick(kind);
+        int parts = kind == "cpu" ? 2 : 16, samples = kind == "cpu" ? 40 : 2000, profiled = kind == "cpu" ? 20 : 512;
+        int streams = Math.Min(2, accelerator.NumMultiprocessors / parts);
+        using var plain = new CudaStepEngine(weights, streams, accelerator, partsPerStream: parts);
+        using var profiledEngine = new CudaStepEngine(weights, streams, accelerator, partsPerStream: parts);
+        for (int s = 0; s < streams; s++) { plain.Open(new(0.9f, 0.95f, (ulong)(5 + s))); profiledEngine.Open(new(0.9f, 0.95f, (ulong)(5 + s))); }
+        var expected = new byte[streams * samples];
+        var actual = new byte[streams * samples];
+        plain.Generate(samples, expected);
+        var profile = profiledEngine.ProfileSpread(samples, actual, profiled);
+        Assert.True(expected.AsSpan().SequenceEqual(actual), "the profiled launch drew other samples than the plain one");
+        Assert.Equal(plain.LogLikelihood(streams - 1), profiledEngine.LogLikelihood(streams - 1));
+
+        Assert.Equal(streams * parts, profile.Parts);
+        Assert.Equal(profiled - CudaSpreadProfile.WarmSteps, profile.StepsMeasured);
+        var names = CudaSpreadProfile.StepPhases.Concat(CudaSpreadProfile.LayerPhases).Concat(CudaSpreadProfile.HeadPhases).ToArray();
+        Assert.Equal(names, profile.Phases.Select(p => p.Name));
+        Assert.Equal(1 + CudaSpreadProfile.StepPhases.Length + config.NLayer * CudaSpreadProfile.LayerPhases.Length + CudaSpreadProfile.HeadPhases.Length,
+            CudaSpreadProfile.StampsPerStep(config.NLayer));
+        // Every stamp written and after the one before it: each phase of every part took at least a tick a step
+        // (a layer phase at least one a layer), and no part's mean exceeds the slowest's.
+        foreach (var phase in profile.Phases)
+        {
+            double least = CudaSpreadProfile.LayerPhases.Contains(phase.Name) ? config.NLayer : 1;
+            Assert.True(phase.MeanCycles >= least, $"{phase.Name}: {phase.MeanCycles} cycles a step");
+            Assert.True(phase.MaxCycles >= phase.MeanCycles, $"{phase.Name}: slowest {phase.MaxCycles} < mean {phase.MeanCycles}");
+        }
+        output.WriteLine(string.Join("\n", profile.Phases.Select(p => $"{p.Name}: {p.MeanCycles:N0} (slowest {p.MaxCycles:N0})")));
+
+        // The engine goes back to unstamped launches, and a profile needs spread streams.
+        plain.Generate(10, expected.AsSpan(0, streams * 10));
+        profiledEngine.Generate(10, actual.AsSpan(0, streams * 10));
+        Assert.True(expected.AsSpan(0, streams * 10).SequenceEqual(actual.AsSpan(0, streams * 10)));
+        using var tiles = new CudaStepEngine(weights, streams, accelerator, partsPerStream: 0);
+        tiles.Open(SamplingSettings.Default(1));
+        var error = Assert.Throws<InvalidOperationException>(() => tiles.ProfileSpread(10, new byte[streams * 10]));
+        Assert.Contains("never spreads", error.Message);
     }
 }

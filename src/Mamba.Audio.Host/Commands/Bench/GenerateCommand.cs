@@ -39,6 +39,12 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--cuda-tile <LIST>")][Description("For cuda-tiles: streams a group steps together, each measured: auto (the engine's choice) or counts in 1..16 that the model's tile fits (default auto).")]
         public string CudaTile { get; init; } = "auto";
 
+        [CommandOption("--cuda-whole <LIST>")][Description("For the cuda engine while it spreads streams: whether each part computes all of out_proj and the head itself, one exchange a layer fewer, each measured: auto (the engine's choice: where those weights fit a multiprocessor's L1), on, off (default auto; the samples are the same).")]
+        public string CudaWhole { get; init; } = "auto";
+
+        [CommandOption("--cuda-profile")][Description("For the cuda engine while it spreads streams: after each row, one more launch of 4096 steps whose first 512 are stamped by each group's clock, and a table of where a step's cycles go (phase by phase, the parts' mean and the slowest part).")]
+        public bool CudaProfile { get; init; }
+
         [CommandOption("--device <DEVICE>")][Description("auto (default), cpu, cuda or cuda:N: where the torch engine and the Transformer run.")]
         public string Device { get; init; } = "auto";
 
@@ -82,6 +88,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
             if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda, cuda-tiles and torch.");
             if (CudaParts != "auto" && !TryInts(CudaParts, 1, 1024, out _)) return ValidationResult.Error($"--cuda-parts {CudaParts}: expected auto or a comma-separated list of counts in 1..1024.");
+            if (!TryWhole(CudaWhole, out _)) return ValidationResult.Error($"--cuda-whole {CudaWhole}: expected a comma-separated list of auto, on and off.");
             if (!TryAutoInts(CudaTile, 1, 16, out _)) return ValidationResult.Error($"--cuda-tile {CudaTile}: expected a comma-separated list of auto and counts in 1..16.");
             if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
@@ -99,6 +106,16 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         public IReadOnlyList<string> PresetList => TryNames(Presets, out var names, out _) ? names : [];
         /// <summary>Parts a stream for the cuda engine; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaPartsList => CudaParts == "auto" ? [null] : TryInts(CudaParts, 1, 1024, out var p) ? p.Select(n => (int?)n).ToArray() : [];
+
+        /// <summary>Whole out_proj and head for spread streams; null is the engine's choice.</summary>
+        public IReadOnlyList<bool?> CudaWholeList => TryWhole(CudaWhole, out var w) ? w : [];
+
+        private static bool TryWhole(string text, out bool?[] values)
+        {
+            var parts = Split(text);
+            values = parts.Select(p => p switch { "on" => true, "off" => (bool?)false, _ => null }).ToArray();
+            return parts.Length > 0 && parts.All(p => p is "auto" or "on" or "off");
+        }
 
         /// <summary>Streams a group for cuda-tiles; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaTileList => TryAutoInts(CudaTile, 1, 16, out var t) ? t : [];
@@ -184,6 +201,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
 
         // 1. Speed per engine and stream count.
         var engineRows = new List<EngineBenchmarkRow>();
+        var profiles = new List<object>();
         var speed = new Table().AddColumns("engine", "model", "streams", "threads", "samples/s", "per stream", "RTF / stream");
         void Report(EngineBenchmarkRow r)
         {
@@ -206,17 +224,19 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
                 foreach (int? parts in cuda == "cuda-tiles" ? [0] : settings.CudaPartsList)
                 foreach (int? tile in cuda == "cuda-tiles" ? settings.CudaTileList : [null])
+                foreach (bool? whole in cuda == "cuda-tiles" ? [null] : settings.CudaWholeList)
                 foreach (int streams in settings.StreamList)
                 {
                     using var engine = new Mamba.Core.Cuda.CudaStepEngine(weights, streams, Mamba.Core.Cuda.CudaAccelerators.Cuda(),
-                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts);
+                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts, wholeOutputs: whole);
                     bool spread = engine.Spreads(streams);
                     int perGroup = engine.StreamsPerGroup(streams);
-                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream"
+                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream{(engine.WholeOutputs ? ", whole out_proj and head" : "")}"
                         : $"{cuda}, {perGroup} a group, {(streams + perGroup - 1) / perGroup} groups, {engine.ResidentGroupsPerMultiprocessor(perGroup)} fit a multiprocessor";
                     // One launch runs 4096 steps of every stream (the persistent kernel); the run is timed whole.
                     Report(EngineBenchmark.Measure(engine, label, name,
                         spread ? engine.SpreadGroupSize : engine.GroupSize, weights.Bytes, settings.Runs, settings.SecondsPerRun, blockSamples: 4096));
+                    if (settings.CudaProfile && spread) profiles.Add(ReportProfile(engine, name, streams, engineRows[^1]));
                 }
             }
             torch?.MeasureEngine(name, config, checkpoint, settings, Report);
@@ -280,6 +300,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 Contexts = settings.ContextList, settings.TransformerSteps, MemorySeconds = settings.MemorySecondsList,
             },
             Engines = engineRows,
+            CudaProfiles = profiles,
             Memory = memoryRows,
             Transformer = transformer,
             LibtorchLoaded = NativeLibraries.HasLibtorch(libraries),
@@ -287,6 +308,23 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             WallSeconds = clock.Elapsed.TotalSeconds,
         });
         return 0;
+    }
+
+    /// <summary>Profiles one launch of the spread kernel (<see cref="Mamba.Core.Cuda.CudaStepEngine.ProfileSpread"/>) and prints where a step's cycles go.</summary>
+    private static object ReportProfile(Mamba.Core.Cuda.CudaStepEngine engine, string preset, int streams, EngineBenchmarkRow measured)
+    {
+        const int samples = Mamba.Core.Cuda.CudaStepEngine.MaxStepsPerLaunch;
+        var profile = engine.ProfileSpread(samples, new byte[engine.Slots * samples]);
+        double stepMicroseconds = 1e6 * streams / measured.SamplesPerSecond;   // from the timed row, unprofiled
+        var table = new Table().AddColumns("phase (layer phases summed over layers)", "cycles a step, parts' mean", "slowest part", "share");
+        foreach (var phase in profile.Phases)
+            table.AddRow(Markup.Escape(phase.Name), $"{phase.MeanCycles:N0}", $"{phase.MaxCycles:N0}", $"{phase.MeanCycles / profile.CyclesPerStep:P1}");
+        table.AddRow("step", $"{profile.CyclesPerStep:N0}", "", "100%");
+        double cyclesPerMicrosecond = profile.CyclesPerStep / stepMicroseconds;
+        table.Caption($"{preset}, {streams} stream(s), {profile.Parts} groups, {profile.StepsMeasured} steps stamped after {Mamba.Core.Cuda.CudaSpreadProfile.WarmSteps}; " +
+                      $"the timed row's step: {stepMicroseconds:F1} us, so {cyclesPerMicrosecond:F0} stamped cycles a us (device clock rate {profile.ClockMHz:F0} MHz)");
+        AnsiConsole.Write(table);
+        return new { Preset = preset, Streams = streams, profile.Parts, profile.StepsMeasured, profile.ClockMHz, profile.CyclesPerStep, StepMicroseconds = stepMicroseconds, profile.Phases };
     }
 
     /// <summary>Runs `mamba-audio render` in a child process and reads its peak memory from the JSON sidecar.</summary>
