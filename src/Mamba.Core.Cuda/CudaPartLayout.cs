@@ -11,18 +11,10 @@ namespace Mamba.Core.Cuda;
 /// Exchange words between the parts, per lane (a stream's set of parts): per layer x_proj's partial sums
 /// (parts x XDbl), y (DInP) and the residual (Dp), then the logits (Vp); one word more after every lane
 /// for the failure flag.
-/// With <see cref="Whole"/> every part computes all of out_proj's outputs and all the classes itself (the same sums in
-/// the same order in every part, so they agree to the bit) instead of its slice, and the residual and logits exchanges
-/// are not needed: two trips through L2 a layer instead of three, for d_model x d_inner more multiply-adds a layer a
-/// part. Worth it only where those weights stay in each multiprocessor's L1 (small, not base).
 /// </summary>
 public readonly struct CudaPartLayout
 {
     public readonly int Parts, Channels, Outputs, Classes;
-
-    /// <summary>Whether each part computes every output of out_proj and every class (<see cref="Outputs"/> = d_model, <see cref="Classes"/> = the padded classes).</summary>
-    public bool Whole => whole != 0;
-    private readonly int whole;   // an int: a kernel parameter must be blittable, and bool is not
 
     /// <summary>Threads an output of the rows over d_model (in_proj, the head), over the part's channels (x_proj) and over d_inner (out_proj); threads a channel of the SSM.</summary>
     public readonly int ModelLanes, ChannelLanes, InnerLanes, StateLanes;
@@ -32,13 +24,12 @@ public readonly struct CudaPartLayout
     /// <summary>Floats of a group's shared memory.</summary>
     public readonly int SharedFloats;
 
-    public CudaPartLayout(CudaModelLayout m, int parts, int warp, bool whole = false)
+    public CudaPartLayout(CudaModelLayout m, int parts, int warp)
     {
         if (parts < 1 || m.DInP % parts != 0 || m.Dp % parts != 0 || m.Vp % parts != 0)
             throw new ArgumentOutOfRangeException(nameof(parts), parts, $"parts must divide d_inner {m.DInP}, d_model {m.Dp} and the classes {m.Vp} (padded to 8).");
         Parts = parts;
-        this.whole = whole ? 1 : 0;
-        (Channels, Outputs, Classes) = (m.DInP / parts, whole ? m.Dp : m.Dp / parts, whole ? m.Vp : m.Vp / parts);
+        (Channels, Outputs, Classes) = (m.DInP / parts, m.Dp / parts, m.Vp / parts);
         int c = Channels;
         (ModelLanes, ChannelLanes, InnerLanes) = (CudaMatVec.LanesFor(m.Dp, warp), CudaMatVec.LanesFor(c, warp), CudaMatVec.LanesFor(m.DInP, warp));
         StateLanes = 1;
@@ -66,18 +57,6 @@ public readonly struct CudaPartLayout
         SharedFloats = CudaSpreadStepKernel.SharedFloats(m, this);
     }
 
-    /// <summary>Where part <paramref name="part"/>'s outputs of out_proj begin (0 for every part when <see cref="Whole"/>).</summary>
-    public int FirstOutput(int part) => Whole ? 0 : part * Outputs;
-
-    /// <summary>Where part <paramref name="part"/>'s classes begin (0 for every part when <see cref="Whole"/>).</summary>
-    public int FirstClass(int part) => Whole ? 0 : part * Classes;
-
-    /// <summary>
-    /// Whether <see cref="Whole"/> is the default for this model: all of out_proj and the head in 192 KiB, what a
-    /// part's L1 holds beside its slices and shared memory on the H200 (small: 4 x 64 x 128 + 64 x 256 floats, 192 KiB; base: 4.3 MiB).
-    /// </summary>
-    public static bool WholeFits(CudaModelLayout m) => ((long)m.Layers * m.Dp * m.DInP + (long)m.Dp * m.Vp) * sizeof(float) <= 192 * 1024;
-
     /// <summary>Exchange words for <paramref name="lanes"/> lanes and the failure flag.</summary>
     public long ExchangeWords(int lanes) => (long)lanes * ExLaneStride + 1;
 
@@ -88,7 +67,7 @@ public readonly struct CudaPartLayout
         int c = Channels;
         for (int b = 0; b < Parts; b++)
         {
-            int at = b * PartStride, c0 = b * c, d0 = FirstOutput(b), v0 = FirstClass(b);
+            int at = b * PartStride, c0 = b * c, d0 = b * Outputs, v0 = b * Classes;
             for (int l = 0; l < m.Layers; l++)
             {
                 var L = w.Layers[l];

@@ -9,47 +9,51 @@ namespace Mamba.Core.Cuda;
 public static class CudaSampling
 {
     /// <summary>
-    /// The sampling phase of one step for every stream of a tile (its logits in shared memory at r.Logits): the
-    /// max and the lanes' shares of e^(l - max), untempered (the likelihood) and tempered, summed in CpuMath.Sum's
-    /// lanes; top-p's order where a stream needs it; then each stream's leader (thread g) draws, keeps the RNG and
-    /// likelihood in its registers and writes the next token. Every thread of the group calls it (it has barriers).
+    /// The sampling phase of one step for every stream of a tile (its logits in shared memory at r.Logits): the max (a
+    /// warp a stream, exact in any order), every class's e^(l - max) untempered (the likelihood) and tempered on a thread
+    /// of its own, their sums in CpuMath.Sum's 8 lanes in index order; top-p's order where a stream needs it; then each
+    /// stream's leader (thread g) draws, keeps the RNG and likelihood in its registers and writes the next token. The
+    /// streams' temperature and top-p are in shared memory at r.Settings (<see cref="LoadSettings"/>). Every thread of the
+    /// group calls it (it has barriers).
+    /// Measured on the H200 (small, one stream spread over 16 parts, CudaSpreadProfile): 16,025 cycles a step when eight
+    /// threads a stream did the max and the exps one class after another and the settings were read from global memory
+    /// in every phase, 18% of the step.
     /// </summary>
     public static void Step(CudaModelLayout m, CudaStepJob job, ArrayView<float> sh, CudaTileRegions r, int c, int first, ArrayView<int> slots,
-        ArrayView<float> sampling, ArrayView<byte> tokens, ArrayView<float> logitsOut, int step, ref ulong rngState, ulong rngIncrement,
+        ArrayView<byte> tokens, ArrayView<float> logitsOut, int step, ref ulong rngState, ulong rngIncrement,
         ref float likelihood, int t, int T)
     {
-        // The max over 8 lanes a stream, then each lane's share of e^(l - max) (untempered, for the likelihood)
-        // and of the tempered probabilities, summed in CpuMath.Sum's lanes.
+        // The max: a warp a stream (T is whole warps, so a stream's lanes share one), lane j over classes j, j + W, ...
+        int W = Warp.WarpSize;
+        for (int idx = t; idx < c * W; idx += T)
+        {
+            int g = idx / W, j = idx - g * W;
+            float mx = float.NegativeInfinity;
+            for (int i = j; i < m.V; i += W) mx = MathF.Max(mx, sh[g * r.S + r.Logits + i]);
+            for (int s = W >> 1; s > 0; s >>= 1) mx = MathF.Max(mx, Warp.ShuffleXor(mx, s));
+            if (j == 0) sh[r.MaxAt + g] = mx;
+        }
+        Group.Barrier();
+
+        // e^(l - max) of every class: untempered into the order row (free until top-p's ranks below), tempered into probs.
+        for (int idx = t; idx < c * m.V; idx += T)
+        {
+            int g = idx / m.V, i = idx - g * m.V;
+            float temperature = sh[r.Settings + 2 * g];
+            bool tempered = job.Mode == CudaStepJob.Generate && temperature > 0 && temperature != 1;
+            float shifted = sh[g * r.S + r.Logits + i] - sh[r.MaxAt + g];
+            float p = MathF.Exp(shifted);
+            sh[g * r.S + r.Order + i] = p;
+            sh[g * r.S + r.Probs + i] = tempered ? MathF.Exp(shifted * (1f / temperature)) : p;
+        }
+        Group.Barrier();
+
+        // Each lane's sums, in index order as CpuMath.Sum's lanes add them, eight values read ahead of the adds.
         for (int idx = t; idx < c * 8; idx += T)
         {
             int g = idx >> 3, j = idx & 7;
-            float mx = float.NegativeInfinity;
-            for (int i = j; i < m.V; i += 8) mx = MathF.Max(mx, sh[g * r.S + r.Logits + i]);
-            sh[r.RedA + idx] = mx;
-        }
-        Group.Barrier();
-        for (int idx = t; idx < c * 8; idx += T)
-        {
-            int g = idx >> 3, j = idx & 7, slot = slots[first + g];
-            int row = r.RedA + 8 * g;
-            float mx = MathF.Max(MathF.Max(MathF.Max(sh[row], sh[row + 4]), MathF.Max(sh[row + 2], sh[row + 6])),
-                MathF.Max(MathF.Max(sh[row + 1], sh[row + 5]), MathF.Max(sh[row + 3], sh[row + 7])));
-            float temperature = sampling[2 * slot];
-            bool tempered = job.Mode == CudaStepJob.Generate && temperature > 0 && temperature != 1;
-            float invT = tempered ? 1f / temperature : 1f;
-            float untempered = 0, sum = 0;
-            for (int i = j; i < m.V; i += 8)
-            {
-                float shifted = sh[g * r.S + r.Logits + i] - mx;
-                float p = MathF.Exp(shifted);
-                untempered += p;
-                if (tempered) p = MathF.Exp(shifted * invT);
-                sum += p;
-                sh[g * r.S + r.Probs + i] = p;
-            }
-            sh[r.RedC + idx] = untempered;
-            sh[r.RedB + idx] = sum;
-            if (j == 0) sh[r.MaxAt + g] = mx;
+            sh[r.RedC + idx] = LaneSum(sh, g * r.S + r.Order, j, m.V);
+            sh[r.RedB + idx] = LaneSum(sh, g * r.S + r.Probs, j, m.V);
         }
         Group.Barrier();
 
@@ -57,8 +61,8 @@ public static class CudaSampling
         // can walk the classes most probable first. Only for streams that sample with top-p < 1.
         for (int idx = t; idx < c * m.V; idx += T)
         {
-            int g = idx / m.V, i = idx - g * m.V, slot = slots[first + g];
-            float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
+            int g = idx / m.V, i = idx - g * m.V;
+            float temperature = sh[r.Settings + 2 * g], topP = sh[r.Settings + 2 * g + 1];
             if (job.Mode != CudaStepJob.Generate || temperature <= 0 || topP >= 1) continue;
             int p0 = g * r.S + r.Probs;
             float pi = sh[p0 + i];
@@ -75,7 +79,7 @@ public static class CudaSampling
         if (t < c)
         {
             int g = t, slot = slots[first + g], region = g * r.S;
-            float temperature = sampling[2 * slot], topP = sampling[2 * slot + 1];
+            float temperature = sh[r.Settings + 2 * g], topP = sh[r.Settings + 2 * g + 1];
             float mx = sh[r.MaxAt + g];
             float untempered = CudaStepKernel.Tree(sh, r.RedC + 8 * g), total = CudaStepKernel.Tree(sh, r.RedB + 8 * g);
             int next;
@@ -107,6 +111,40 @@ public static class CudaSampling
                 int g = idx / m.V, o = idx - g * m.V;
                 logitsOut[(long)slots[first + g] * m.V + o] = sh[g * r.S + r.Logits + o];
             }
+    }
+
+    /// <summary>
+    /// Each stream's temperature and top-p into shared memory at <paramref name="at"/> (two floats a stream), once a launch:
+    /// by the tile's first <paramref name="c"/> threads, before a barrier the caller has.
+    /// </summary>
+    public static void LoadSettings(ArrayView<float> sh, int at, ArrayView<float> sampling, ArrayView<int> slots, int first, int c, int t)
+    {
+        if (t >= c) return;
+        int slot = slots[first + t];
+        sh[at + 2 * t] = sampling[2 * slot];
+        sh[at + 2 * t + 1] = sampling[2 * slot + 1];
+    }
+
+    /// <summary>((0 + x[j]) + x[j + 8]) + ... over the row of <paramref name="v"/> at <paramref name="row"/>: one of CpuMath.Sum's lanes.</summary>
+    private static float LaneSum(ArrayView<float> sh, int row, int j, int v)
+    {
+        float acc = 0;
+        int i = j;
+        for (; i + 56 < v; i += 64)
+        {
+            float x0 = sh[row + i], x1 = sh[row + i + 8], x2 = sh[row + i + 16], x3 = sh[row + i + 24],
+                x4 = sh[row + i + 32], x5 = sh[row + i + 40], x6 = sh[row + i + 48], x7 = sh[row + i + 56];
+            acc += x0;
+            acc += x1;
+            acc += x2;
+            acc += x3;
+            acc += x4;
+            acc += x5;
+            acc += x6;
+            acc += x7;
+        }
+        for (; i < v; i += 8) acc += sh[row + i];
+        return acc;
     }
 
     /// <summary>Inverse CDF in index order (TokenSampler.Draw): the first class whose running sum passes r.</summary>
@@ -169,8 +207,11 @@ public static class CudaSampling
     }
 }
 
-/// <summary>Where a tile's sampling rows sit in shared memory: per stream (offset g S) the logits, probabilities and top-p order; per tile the reduction rows, tokens and maxima.</summary>
-public readonly struct CudaTileRegions(int s, int logits, int probs, int order, int redA, int redB, int redC, int tok, int maxAt)
+/// <summary>
+/// Where a tile's sampling rows sit in shared memory: per stream (offset g S) the logits, probabilities and top-p order;
+/// per tile the two 8-lane sum rows, tokens, maxima and settings (temperature and top-p, two a stream).
+/// </summary>
+public readonly struct CudaTileRegions(int s, int logits, int probs, int order, int redB, int redC, int tok, int maxAt, int settings)
 {
-    public readonly int S = s, Logits = logits, Probs = probs, Order = order, RedA = redA, RedB = redB, RedC = redC, Tok = tok, MaxAt = maxAt;
+    public readonly int S = s, Logits = logits, Probs = probs, Order = order, RedB = redB, RedC = redC, Tok = tok, MaxAt = maxAt, Settings = settings;
 }

@@ -34,7 +34,7 @@ public static class CudaSpreadStepKernel
 {
     /// <summary>Floats of a group's shared memory.</summary>
     public static int SharedFloats(CudaModelLayout m, CudaPartLayout p) =>
-        2 * m.Dp + 3 * p.Channels + m.XDbl + m.DInP + p.Parts * m.XDbl + m.Layers * (m.K + m.N) * p.Channels + 3 * m.Vp + 3 * 8 + 3;
+        2 * m.Dp + 3 * p.Channels + m.XDbl + m.DInP + p.Parts * m.XDbl + m.Layers * (m.K + m.N) * p.Channels + 3 * m.Vp + 3 * 8 + 5;
 
     public static void Run(CudaModelLayout m, CudaPartLayout p, CudaSpreadJob spread, ArrayView<float> w, ArrayView<float> pw,
         ArrayView<float> state, ArrayView<int> slots, ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling,
@@ -44,12 +44,12 @@ public static class CudaSpreadStepKernel
         int t = Group.IdxX, T = Group.DimX, P = p.Parts, C = p.Channels;
         int lane = Grid.IdxX / P, part = Grid.IdxX - lane * P;
         int slot = slots[lane];
-        int c0 = part * C, d0 = p.FirstOutput(part), v0 = p.FirstClass(part);
+        int c0 = part * C, d0 = part * p.Outputs, v0 = part * p.Classes;
         var sh = SharedMemory.GetDynamic<float>();
         int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * C, dbl = xc + C, y = dbl + m.XDbl, gather = y + m.DInP;
         int conv = gather + P * m.XDbl, hs = conv + m.Layers * m.K * C, logits = hs + m.Layers * m.N * C;
         int probs = logits + m.Vp, order = probs + m.Vp, redA = order + m.Vp, redB = redA + 8, redC = redB + 8;
-        int tok = redC + 8, maxAt = tok + 1, stop = maxAt + 1;
+        int tok = redC + 8, maxAt = tok + 1, stop = maxAt + 1, settings = stop + 1;
         long part0 = (long)part * p.PartStride, exLane = (long)lane * p.ExLaneStride;
         int stamps = CudaSpreadProfile.StampsPerStep(m.Layers);
 
@@ -69,6 +69,7 @@ public static class CudaSpreadStepKernel
             rngState = rng[2 * slot];
             rngIncrement = rng[2 * slot + 1];
         }
+        CudaSampling.LoadSettings(sh, settings, sampling, slots, lane, 1, t);
         Group.Barrier();
 
         for (int step = 0; step < job.Samples; step++)
@@ -118,12 +119,7 @@ public static class CudaSpreadStepKernel
                 for (int o = t; o < m.XDbl; o += T)
                     CudaExchange.Put(ex, spread.Address, exLayer + p.ExPartials + part * m.XDbl + o, sh[gather + part * m.XDbl + o], epoch);
                 CudaExchange.Gather(sh, gather, ex, spread.Address, exLayer + p.ExPartials, P * m.XDbl, epoch, spread.Flag, t, T);
-                for (int o = t; o < m.XDbl; o += T)
-                {
-                    float s = 0;
-                    for (int b = 0; b < P; b++) s += sh[gather + b * m.XDbl + o];
-                    sh[dbl + o] = s;
-                }
+                for (int o = t; o < m.XDbl; o += T) sh[dbl + o] = PartSum(sh, gather + o, m.XDbl, P);
                 Group.Barrier();
                 k = Mark(ex, spread, stamps, step, k, t);
 
@@ -132,16 +128,15 @@ public static class CudaSpreadStepKernel
                 CudaExchange.Gather(sh, y, ex, spread.Address, exLayer + p.ExY, m.DInP, epoch, spread.Flag, t, T);
                 k = Mark(ex, spread, stamps, step, k, t);
 
-                // This part's outputs of out_proj (all of them when whole), added to its slice of the residual, to every part.
+                // This part's outputs of out_proj, added to its slice of the residual, to every part. (Each part computing
+                // all of out_proj instead, and the head, saving this exchange and the logits', was measured slower on the H200:
+                // small 15,572 samples/s against 23,640; BENCHMARKS, "phase profile".)
                 CudaMatVec.Split(sh, pw, PL + p.OutRows, p.Outputs, m.DInP, p.InnerLanes, y, res + d0, true, t, T);
                 Group.Barrier();
                 k = Mark(ex, spread, stamps, step, k, t);
-                if (!p.Whole)
-                {
-                    for (int o = t; o < p.Outputs; o += T)
-                        CudaExchange.Put(ex, spread.Address, exLayer + p.ExResidual + d0 + o, sh[res + d0 + o], epoch);
-                    CudaExchange.Gather(sh, res, ex, spread.Address, exLayer + p.ExResidual, m.Dp, epoch, spread.Flag, t, T);
-                }
+                for (int o = t; o < p.Outputs; o += T)
+                    CudaExchange.Put(ex, spread.Address, exLayer + p.ExResidual + d0 + o, sh[res + d0 + o], epoch);
+                CudaExchange.Gather(sh, res, ex, spread.Address, exLayer + p.ExResidual, m.Dp, epoch, spread.Flag, t, T);
                 k = Mark(ex, spread, stamps, step, k, t);
             }
             if (job.Mode == CudaStepJob.Prime) continue;
@@ -150,18 +145,15 @@ public static class CudaSpreadStepKernel
             CudaMatVec.Split(sh, pw, part0 + p.Head, p.Classes, m.Dp, p.ModelLanes, xn, logits + v0, false, t, T);
             Group.Barrier();
             k = Mark(ex, spread, stamps, step, k, t);
-            if (!p.Whole)
-            {
-                for (int o = t; o < p.Classes; o += T)
-                    CudaExchange.Put(ex, spread.Address, exLane + p.ExLogits + v0 + o, sh[logits + v0 + o], epoch);
-                CudaExchange.Gather(sh, logits, ex, spread.Address, exLane + p.ExLogits, m.V, epoch, spread.Flag, t, T);
-            }
+            for (int o = t; o < p.Classes; o += T)
+                CudaExchange.Put(ex, spread.Address, exLane + p.ExLogits + v0 + o, sh[logits + v0 + o], epoch);
+            CudaExchange.Gather(sh, logits, ex, spread.Address, exLane + p.ExLogits, m.V, epoch, spread.Flag, t, T);
             k = Mark(ex, spread, stamps, step, k, t);
 
             // Every part draws the same token from the same logits and RNG; only part 0's writes are kept apart from
             // the token buffer, which every part writes with the same byte.
-            var regions = new CudaTileRegions(0, logits, probs, order, redA, redB, redC, tok, maxAt);
-            CudaSampling.Step(m, job, sh, regions, 1, lane, slots, sampling, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
+            var regions = new CudaTileRegions(0, logits, probs, order, redB, redC, tok, maxAt, settings);
+            CudaSampling.Step(m, job, sh, regions, 1, lane, slots, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
             Mark(ex, spread, stamps, step, k, t);
         }
 
@@ -177,6 +169,31 @@ public static class CudaSpreadStepKernel
             rng[2 * slot] = rngState;
             logProb[slot] = likelihood;
         }
+    }
+
+    /// <summary>
+    /// The parts' partial sums of one x_proj output (<paramref name="at"/>, every <paramref name="stride"/>), added in part
+    /// order, eight read ahead of their adds: read one by one, each add waited on a read of shared memory.
+    /// </summary>
+    private static float PartSum(ArrayView<float> sh, int at, int stride, int parts)
+    {
+        float s = 0;
+        int b = 0;
+        for (; b + 8 <= parts; b += 8)
+        {
+            float v0 = sh[at + b * stride], v1 = sh[at + (b + 1) * stride], v2 = sh[at + (b + 2) * stride], v3 = sh[at + (b + 3) * stride],
+                v4 = sh[at + (b + 4) * stride], v5 = sh[at + (b + 5) * stride], v6 = sh[at + (b + 6) * stride], v7 = sh[at + (b + 7) * stride];
+            s += v0;
+            s += v1;
+            s += v2;
+            s += v3;
+            s += v4;
+            s += v5;
+            s += v6;
+            s += v7;
+        }
+        for (; b < parts; b++) s += sh[at + b * stride];
+        return s;
     }
 
     /// <summary>Stamp k of this step, by the group's first thread while the step is profiled; the next stamp's index.</summary>

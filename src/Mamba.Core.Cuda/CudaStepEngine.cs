@@ -59,12 +59,7 @@ public sealed class CudaStepEngine : IStepEngine
     /// Groups a stream is spread over while streams are few: 0 never spreads them (every launch in tiles), null chooses
     /// (<see cref="DefaultParts"/>); it must divide d_inner, d_model and the classes (padded to 8) and be at most the multiprocessors.
     /// </param>
-    /// <param name="wholeOutputs">
-    /// For spread streams: whether every part computes all of out_proj and the head itself (<see cref="CudaPartLayout.Whole"/>:
-    /// one trip through L2 a layer fewer); null chooses (<see cref="CudaPartLayout.WholeFits"/>). The samples are the same either way.
-    /// </param>
-    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null,
-        bool? wholeOutputs = null)
+    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null)
     {
         Config = weights.Config;
         if (Config.VocabSize > 256) throw new ArgumentException($"engines emit bytes; vocab_size {Config.VocabSize} > 256.", nameof(weights));
@@ -117,7 +112,7 @@ public sealed class CudaStepEngine : IStepEngine
         };
         if (this.partsPerStream > 0)
         {
-            parts = new CudaPartLayout(layout, this.partsPerStream, warp, wholeOutputs ?? CudaPartLayout.WholeFits(layout));
+            parts = new CudaPartLayout(layout, this.partsPerStream, warp);
             spreadLanes = accelerator.NumMultiprocessors / this.partsPerStream;
             spreadGroupSize = Math.Clamp((2 * parts.Channels * parts.ModelLanes + warp - 1) / warp * warp, Math.Min(128, accelerator.MaxNumThreadsPerGroup),
                 Math.Min(1024, accelerator.MaxNumThreadsPerGroup)) / warp * warp;
@@ -163,9 +158,6 @@ public sealed class CudaStepEngine : IStepEngine
 
     /// <summary>Groups a stream is spread over while streams are few (0: never).</summary>
     public int PartsPerStream => partsPerStream;
-
-    /// <summary>Whether each part of a spread stream computes all of out_proj and the head (<see cref="CudaPartLayout.Whole"/>).</summary>
-    public bool WholeOutputs => partsPerStream > 0 && parts.Whole;
 
     /// <summary>Threads per group of a spread stream.</summary>
     public int SpreadGroupSize => spreadGroupSize;
@@ -385,7 +377,7 @@ public sealed class CudaStepEngine : IStepEngine
         var raw = new ulong[words - flag - 2];
         exchange.View.SubView(flag + 2, raw.Length).CopyToCPU(raw);
         var stamps = Array.ConvertAll(raw, r => (long)r);
-        double clockMHz = accelerator is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.ClockRate / 1000.0 : 0;
+        double clockMHz = accelerator is ILGPU.Runtime.Cuda.CudaAccelerator cuda ? cuda.ClockRate : 0;   // ILGPU gives MHz (1,980 on the H200)
         return CudaSpreadProfile.FromStamps(stamps, groups, steps, Config.NLayer, clockMHz);
     }
 

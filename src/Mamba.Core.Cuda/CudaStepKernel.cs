@@ -33,8 +33,8 @@ public readonly struct CudaStepJob(int samples, int mode, int streams, int strea
 /// </summary>
 public static class CudaStepKernel
 {
-    /// <summary>Floats of a tile's shared memory besides the streams' regions, per stream: three 8-lane reduction rows, token, max.</summary>
-    public const int HeaderFloatsPerStream = 3 * 8 + 2;
+    /// <summary>Floats of a tile's shared memory besides the streams' regions, per stream: three 8-lane reduction rows, token, max, temperature and top-p.</summary>
+    public const int HeaderFloatsPerStream = 3 * 8 + 4;
 
     public static void Run(CudaModelLayout m, CudaStepJob job, ArrayView<float> w, ArrayView<float> state, ArrayView<int> slots,
         ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling, ArrayView<byte> tokens, ArrayView<float> logitsOut,
@@ -47,7 +47,7 @@ public static class CudaStepKernel
         // All of a group's shared memory is one dynamic float array: ILGPU's CUDA back-end gave wrong values when
         // static shared arrays sat beside it (seen on the H200: top-p streams stuck at 128).
         var sh = SharedMemory.GetDynamic<float>();
-        int redA = G * S, redB = redA + 8 * G, redC = redB + 8 * G, tok = redC + 8 * G, maxAt = tok + G;
+        int redA = G * S, redB = redA + 8 * G, redC = redB + 8 * G, tok = redC + 8 * G, maxAt = tok + G, settings = maxAt + G;
         // Within stream g's region (offset g S): the layer phase's rows, then the head's (aliasing them).
         int res = 0, xn = m.Dp, xz = 2 * m.Dp, xc = xz + 2 * m.DInP, xdbl = xc + m.DInP;
         int logits = 2 * m.Dp, probs = logits + m.Vp, order = probs + m.Vp;
@@ -62,6 +62,7 @@ public static class CudaStepKernel
             rngState = rng[2 * slot];
             rngIncrement = rng[2 * slot + 1];
         }
+        CudaSampling.LoadSettings(sh, settings, sampling, slots, first, c, t);
         Group.Barrier();
 
         for (int step = 0; step < job.Samples; step++)
@@ -119,8 +120,8 @@ public static class CudaStepKernel
             CudaMatVec.Columns(sh, w, m.HeadT, m.Vp, m.V, m.Dp, c, S, xn, logits, false, t, T);
             Group.Barrier();
 
-            var regions = new CudaTileRegions(S, logits, probs, order, redA, redB, redC, tok, maxAt);
-            CudaSampling.Step(m, job, sh, regions, c, first, slots, sampling, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
+            var regions = new CudaTileRegions(S, logits, probs, order, redB, redC, tok, maxAt, settings);
+            CudaSampling.Step(m, job, sh, regions, c, first, slots, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
         }
 
         if (t < c && job.Mode != CudaStepJob.Prime)
@@ -206,8 +207,18 @@ public static class CudaStepKernel
         for (int idx = t; idx < c * 8; idx += T)
         {
             int g = idx >> 3, j = idx & 7;
+            // Four values read ahead of their multiply-adds (base: 32 a lane, each add had waited on its read).
             float acc = 0;
-            for (int i = j; i < m.Dp; i += 8) acc += sh[g * S + x + i] * sh[g * S + x + i];
+            int i = j, at = g * S + x;
+            for (; i + 24 < m.Dp; i += 32)
+            {
+                float v0 = sh[at + i], v1 = sh[at + i + 8], v2 = sh[at + i + 16], v3 = sh[at + i + 24];
+                acc += v0 * v0;
+                acc += v1 * v1;
+                acc += v2 * v2;
+                acc += v3 * v3;
+            }
+            for (; i < m.Dp; i += 8) acc += sh[at + i] * sh[at + i];
             sh[red + idx] = acc;
         }
         Group.Barrier();

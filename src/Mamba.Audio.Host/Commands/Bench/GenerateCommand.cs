@@ -39,9 +39,6 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--cuda-tile <LIST>")][Description("For cuda-tiles: streams a group steps together, each measured: auto (the engine's choice) or counts in 1..16 that the model's tile fits (default auto).")]
         public string CudaTile { get; init; } = "auto";
 
-        [CommandOption("--cuda-whole <LIST>")][Description("For the cuda engine while it spreads streams: whether each part computes all of out_proj and the head itself, one exchange a layer fewer, each measured: auto (the engine's choice: where those weights fit a multiprocessor's L1), on, off (default auto; the samples are the same).")]
-        public string CudaWhole { get; init; } = "auto";
-
         [CommandOption("--cuda-profile")][Description("For the cuda engine while it spreads streams: after each row, one more launch of 4096 steps whose first 512 are stamped by each group's clock, and a table of where a step's cycles go (phase by phase, the parts' mean and the slowest part).")]
         public bool CudaProfile { get; init; }
 
@@ -88,7 +85,6 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
             if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda, cuda-tiles and torch.");
             if (CudaParts != "auto" && !TryInts(CudaParts, 1, 1024, out _)) return ValidationResult.Error($"--cuda-parts {CudaParts}: expected auto or a comma-separated list of counts in 1..1024.");
-            if (!TryWhole(CudaWhole, out _)) return ValidationResult.Error($"--cuda-whole {CudaWhole}: expected a comma-separated list of auto, on and off.");
             if (!TryAutoInts(CudaTile, 1, 16, out _)) return ValidationResult.Error($"--cuda-tile {CudaTile}: expected a comma-separated list of auto and counts in 1..16.");
             if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
@@ -106,16 +102,6 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         public IReadOnlyList<string> PresetList => TryNames(Presets, out var names, out _) ? names : [];
         /// <summary>Parts a stream for the cuda engine; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaPartsList => CudaParts == "auto" ? [null] : TryInts(CudaParts, 1, 1024, out var p) ? p.Select(n => (int?)n).ToArray() : [];
-
-        /// <summary>Whole out_proj and head for spread streams; null is the engine's choice.</summary>
-        public IReadOnlyList<bool?> CudaWholeList => TryWhole(CudaWhole, out var w) ? w : [];
-
-        private static bool TryWhole(string text, out bool?[] values)
-        {
-            var parts = Split(text);
-            values = parts.Select(p => p switch { "on" => true, "off" => (bool?)false, _ => null }).ToArray();
-            return parts.Length > 0 && parts.All(p => p is "auto" or "on" or "off");
-        }
 
         /// <summary>Streams a group for cuda-tiles; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaTileList => TryAutoInts(CudaTile, 1, 16, out var t) ? t : [];
@@ -224,14 +210,13 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
                 var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
                 foreach (int? parts in cuda == "cuda-tiles" ? [0] : settings.CudaPartsList)
                 foreach (int? tile in cuda == "cuda-tiles" ? settings.CudaTileList : [null])
-                foreach (bool? whole in cuda == "cuda-tiles" ? [null] : settings.CudaWholeList)
                 foreach (int streams in settings.StreamList)
                 {
                     using var engine = new Mamba.Core.Cuda.CudaStepEngine(weights, streams, Mamba.Core.Cuda.CudaAccelerators.Cuda(),
-                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts, wholeOutputs: whole);
+                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts);
                     bool spread = engine.Spreads(streams);
                     int perGroup = engine.StreamsPerGroup(streams);
-                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream{(engine.WholeOutputs ? ", whole out_proj and head" : "")}"
+                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream"
                         : $"{cuda}, {perGroup} a group, {(streams + perGroup - 1) / perGroup} groups, {engine.ResidentGroupsPerMultiprocessor(perGroup)} fit a multiprocessor";
                     // One launch runs 4096 steps of every stream (the persistent kernel); the run is timed whole.
                     Report(EngineBenchmark.Measure(engine, label, name,
