@@ -21,7 +21,7 @@ public static class CudaSampling
     /// </summary>
     public static void Step(CudaModelLayout m, CudaStepJob job, ArrayView<float> sh, CudaTileRegions r, int c, int first, ArrayView<int> slots,
         ArrayView<byte> tokens, ArrayView<float> logitsOut, int step, ref ulong rngState, ulong rngIncrement,
-        ref float likelihood, int t, int T)
+        ref float likelihood, CudaStamps stamps, int t, int T)
     {
         // The max: a warp a stream (T is whole warps, so a stream's lanes share one), lane j over classes j, j + W, ...
         int W = Warp.WarpSize;
@@ -34,6 +34,7 @@ public static class CudaSampling
             if (j == 0) sh[r.MaxAt + g] = mx;
         }
         Group.Barrier();
+        stamps.Write(0, t);
 
         // e^(l - max) of every class: untempered into the order row (free until top-p's ranks below), tempered into probs.
         for (int idx = t; idx < c * m.V; idx += T)
@@ -47,6 +48,7 @@ public static class CudaSampling
             sh[g * r.S + r.Probs + i] = tempered ? MathF.Exp(shifted * (1f / temperature)) : p;
         }
         Group.Barrier();
+        stamps.Write(1, t);
 
         // Each lane's sums, in index order as CpuMath.Sum's lanes add them, eight values read ahead of the adds.
         for (int idx = t; idx < c * 8; idx += T)
@@ -56,6 +58,7 @@ public static class CudaSampling
             sh[r.RedB + idx] = LaneSum(sh, g * r.S + r.Probs, j, m.V);
         }
         Group.Barrier();
+        stamps.Write(2, t);
 
         // Top-p: each class's place in TokenSampler's order (p descending, index ascending on ties), so the leader
         // can walk the classes most probable first. Only for streams that sample with top-p < 1.
@@ -75,6 +78,7 @@ public static class CudaSampling
             sh[g * r.S + r.Order + rank] = i;   // a class as a float: exact below 2^24
         }
         Group.Barrier();
+        stamps.Write(3, t);
 
         if (t < c)
         {
@@ -111,6 +115,7 @@ public static class CudaSampling
                 int g = idx / m.V, o = idx - g * m.V;
                 logitsOut[(long)slots[first + g] * m.V + o] = sh[g * r.S + r.Logits + o];
             }
+        stamps.Write(4, t);
     }
 
     /// <summary>
@@ -204,6 +209,21 @@ public static class CudaSampling
             if (r < c) return index;
         }
         return (int)sh[order + n - 1];
+    }
+}
+
+/// <summary>
+/// Where the sampling phase writes its five clock stamps (<see cref="CudaSpreadProfile"/>): words At.. of a buffer, the
+/// CPU accelerator's stand-in clock at Counter; At below 0 writes none (the tiles kernel, and steps not profiled).
+/// </summary>
+public readonly struct CudaStamps(ArrayView<ulong> words, long at, long counter)
+{
+    public readonly ArrayView<ulong> Words = words;
+    public readonly long At = at, Counter = counter;
+
+    public void Write(int i, int t)
+    {
+        if (t == 0 && At >= 0) Words[At + i] = CudaClock.Now(Words, Counter);
     }
 }
 

@@ -12,13 +12,14 @@ public sealed record CudaSpreadProfile(int Parts, int StepsMeasured, double Cloc
     public static readonly string[] StepPhases = ["embedding, failure flag"];
     public static readonly string[] LayerPhases =
         ["norm, in_proj", "conv", "x_proj (own channels)", "x_proj exchange", "ssm", "y exchange", "out_proj", "residual exchange"];
-    public static readonly string[] HeadPhases = ["final norm, head", "logits exchange", "sampling"];
+    public static readonly string[] HeadPhases =
+        ["final norm, head", "logits exchange", "sampling: max", "sampling: exps", "sampling: lane sums", "sampling: top-p ranks", "sampling: draw"];
 
     /// <summary>Stamps a step writes: one at its start and one at the end of each phase.
     /// Constants, not the arrays' lengths: device code calls it, and a kernel cannot read a static array.</summary>
     public static int StampsPerStep(int layers) => 1 + StepPhaseCount + layers * LayerPhaseCount + HeadPhaseCount;
 
-    private const int StepPhaseCount = 1, LayerPhaseCount = 8, HeadPhaseCount = 3;
+    private const int StepPhaseCount = 1, LayerPhaseCount = 8, HeadPhaseCount = 7;
 
     /// <summary>Steps at the start of a launch left out of the means (the first loads of every weight).</summary>
     public const int WarmSteps = 8;

@@ -153,8 +153,8 @@ public static class CudaSpreadStepKernel
             // Every part draws the same token from the same logits and RNG; only part 0's writes are kept apart from
             // the token buffer, which every part writes with the same byte.
             var regions = new CudaTileRegions(0, logits, probs, order, redB, redC, tok, maxAt, settings);
-            CudaSampling.Step(m, job, sh, regions, 1, lane, slots, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
-            Mark(ex, spread, stamps, step, k, t);
+            CudaSampling.Step(m, job, sh, regions, 1, lane, slots, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood,
+                new CudaStamps(ex, step < spread.ProfiledSteps ? StampAt(spread, stamps, step, k) : -1, spread.Flag + 1), t, T);
         }
 
         for (int idx = t; idx < m.Layers * (m.K + m.N) * C; idx += T)
@@ -199,10 +199,12 @@ public static class CudaSpreadStepKernel
     /// <summary>Stamp k of this step, by the group's first thread while the step is profiled; the next stamp's index.</summary>
     private static int Mark(ArrayView<ulong> ex, in CudaSpreadJob spread, int stamps, int step, int k, int t)
     {
-        if (t == 0 && step < spread.ProfiledSteps)
-            ex[spread.Flag + 2 + ((long)Grid.IdxX * spread.ProfiledSteps + step) * stamps + k] = CudaClock.Now(ex, spread.Flag + 1);
+        if (t == 0 && step < spread.ProfiledSteps) ex[StampAt(spread, stamps, step, k)] = CudaClock.Now(ex, spread.Flag + 1);
         return k + 1;
     }
+
+    private static long StampAt(in CudaSpreadJob spread, int stamps, int step, int k) =>
+        spread.Flag + 2 + ((long)Grid.IdxX * spread.ProfiledSteps + step) * stamps + k;
 
     /// <summary>
     /// The selective SSM for this part's channels (CpuKernels.SsmStep's math, fused with dt_proj and the gate):

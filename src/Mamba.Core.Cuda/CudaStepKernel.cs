@@ -121,7 +121,8 @@ public static class CudaStepKernel
             Group.Barrier();
 
             var regions = new CudaTileRegions(S, logits, probs, order, redB, redC, tok, maxAt, settings);
-            CudaSampling.Step(m, job, sh, regions, c, first, slots, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood, t, T);
+            CudaSampling.Step(m, job, sh, regions, c, first, slots, tokens, logitsOut, step, ref rngState, rngIncrement, ref likelihood,
+                new CudaStamps(rng, -1, 0), t, T);
         }
 
         if (t < c && job.Mode != CudaStepJob.Prime)
