@@ -152,24 +152,31 @@ public static class CudaSampling
         return acc;
     }
 
-    /// <summary>Inverse CDF in index order (TokenSampler.Draw): the first class whose running sum passes r.</summary>
+    /// <summary>
+    /// Inverse CDF in index order (TokenSampler.Draw): the first class whose running sum passes r; the last class of
+    /// positive probability if rounding leaves r at or past the total. The running sum is the same chain of adds; the
+    /// test is a select, not a branch, and the loop leaves once a block of eight has found the class. A class of zero
+    /// probability adds nothing, so it never passes r where the class before it did not: the select needs no test of p.
+    /// Measured on the H200 (small, one stream spread over 16 parts): 11,148 cycles a step, 13% of the step, with a
+    /// branch for each class.
+    /// </summary>
     public static int Draw(ArrayView<float> sh, int probs, int v, float r)
     {
         float c = 0;
-        int last = 0, i = 0;
-        // Eight probabilities read ahead of the running sum: a read of shared memory waited on one by one cost ~30 cycles each.
+        int last = 0, found = -1, i = 0;
         for (; i + 8 <= v; i += 8)
         {
             float p0 = sh[probs + i], p1 = sh[probs + i + 1], p2 = sh[probs + i + 2], p3 = sh[probs + i + 3],
                 p4 = sh[probs + i + 4], p5 = sh[probs + i + 5], p6 = sh[probs + i + 6], p7 = sh[probs + i + 7];
-            if (p0 > 0) { c += p0; last = i; if (r < c) return i; }
-            if (p1 > 0) { c += p1; last = i + 1; if (r < c) return i + 1; }
-            if (p2 > 0) { c += p2; last = i + 2; if (r < c) return i + 2; }
-            if (p3 > 0) { c += p3; last = i + 3; if (r < c) return i + 3; }
-            if (p4 > 0) { c += p4; last = i + 4; if (r < c) return i + 4; }
-            if (p5 > 0) { c += p5; last = i + 5; if (r < c) return i + 5; }
-            if (p6 > 0) { c += p6; last = i + 6; if (r < c) return i + 6; }
-            if (p7 > 0) { c += p7; last = i + 7; if (r < c) return i + 7; }
+            c += p0; found = found < 0 && r < c ? i : found; last = p0 > 0 ? i : last;
+            c += p1; found = found < 0 && r < c ? i + 1 : found; last = p1 > 0 ? i + 1 : last;
+            c += p2; found = found < 0 && r < c ? i + 2 : found; last = p2 > 0 ? i + 2 : last;
+            c += p3; found = found < 0 && r < c ? i + 3 : found; last = p3 > 0 ? i + 3 : last;
+            c += p4; found = found < 0 && r < c ? i + 4 : found; last = p4 > 0 ? i + 4 : last;
+            c += p5; found = found < 0 && r < c ? i + 5 : found; last = p5 > 0 ? i + 5 : last;
+            c += p6; found = found < 0 && r < c ? i + 6 : found; last = p6 > 0 ? i + 6 : last;
+            c += p7; found = found < 0 && r < c ? i + 7 : found; last = p7 > 0 ? i + 7 : last;
+            if (found >= 0) return found;
         }
         for (; i < v; i++)
         {
