@@ -78,7 +78,8 @@ public static class CudaExchange
     /// <summary>Whether the failure flag is up.</summary>
     public static bool Failed(ArrayView<ulong> words, long address, long flag) => Load(words, address, flag) != 0;
 
-    private static void Raise(ArrayView<ulong> words, long address, long flag) => Store(words, address, flag, 1UL);
+    /// <summary>Raises the failure flag: a part waited past any step's time for the others.</summary>
+    public static void Raise(ArrayView<ulong> words, long address, long flag) => Store(words, address, flag, 1UL);
 
     private static void Store(ArrayView<ulong> words, long address, long index, ulong word)
     {

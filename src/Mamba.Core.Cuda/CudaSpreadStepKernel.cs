@@ -36,11 +36,28 @@ public static class CudaSpreadStepKernel
     public static int SharedFloats(CudaModelLayout m, CudaPartLayout p) =>
         2 * m.Dp + 3 * p.Channels + m.XDbl + m.DInP + p.Parts * m.XDbl + m.Layers * (m.K + m.N) * p.Channels + 3 * m.Vp + 3 * 8 + 5;
 
+    /// <summary>The kernel whose parts exchange through L2 (<see cref="CudaPartExchange.ThroughL2"/>): any CUDA device, and the CPU accelerator.</summary>
     public static void Run(CudaModelLayout m, CudaPartLayout p, CudaSpreadJob spread, ArrayView<float> w, ArrayView<float> pw,
         ArrayView<float> state, ArrayView<int> slots, ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling,
+        ArrayView<byte> tokens, ArrayView<float> logitsOut, ArrayView<float> logProb, ArrayView<ulong> ex) =>
+        Step<CudaPartExchange.ThroughL2>(m, p, spread, w, pw, state, slots, pending, rng, sampling, tokens, logitsOut, logProb, ex);
+
+    /// <summary>
+    /// The kernel whose lanes are thread-block clusters (<see cref="CudaPartExchange.InCluster"/>), loaded by
+    /// <see cref="CudaClusterKernel"/> only: a separate entry, so that the other holds no sm_90 instruction.
+    /// </summary>
+    public static void RunInCluster(CudaModelLayout m, CudaPartLayout p, CudaSpreadJob spread, ArrayView<float> w, ArrayView<float> pw,
+        ArrayView<float> state, ArrayView<int> slots, ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling,
+        ArrayView<byte> tokens, ArrayView<float> logitsOut, ArrayView<float> logProb, ArrayView<ulong> ex) =>
+        Step<CudaPartExchange.InCluster>(m, p, spread, w, pw, state, slots, pending, rng, sampling, tokens, logitsOut, logProb, ex);
+
+    private static void Step<TExchange>(CudaModelLayout m, CudaPartLayout p, CudaSpreadJob spread, ArrayView<float> w, ArrayView<float> pw,
+        ArrayView<float> state, ArrayView<int> slots, ArrayView<int> pending, ArrayView<ulong> rng, ArrayView<float> sampling,
         ArrayView<byte> tokens, ArrayView<float> logitsOut, ArrayView<float> logProb, ArrayView<ulong> ex)
+        where TExchange : struct, ICudaPartExchange
     {
         var job = spread.Step;
+        var exchange = default(TExchange);
         int t = Group.IdxX, T = Group.DimX, P = p.Parts, C = p.Channels;
         int lane = Grid.IdxX / P, part = Grid.IdxX - lane * P;
         int slot = slots[lane];
@@ -70,7 +87,7 @@ public static class CudaSpreadStepKernel
             rngIncrement = rng[2 * slot + 1];
         }
         CudaSampling.LoadSettings(sh, settings, sampling, slots, lane, 1, t);
-        Group.Barrier();
+        exchange.Begin();
 
         for (int step = 0; step < job.Samples; step++)
         {
@@ -117,15 +134,15 @@ public static class CudaSpreadStepKernel
                 Group.Barrier();
                 k = Mark(ex, spread, stamps, step, k, t);
                 for (int o = t; o < m.XDbl; o += T)
-                    CudaExchange.Put(ex, spread.Address, exLayer + p.ExPartials + part * m.XDbl + o, sh[gather + part * m.XDbl + o], epoch);
-                CudaExchange.Gather(sh, gather, ex, spread.Address, exLayer + p.ExPartials, P * m.XDbl, epoch, spread.Flag, t, T);
+                    exchange.Send(ex, spread, exLayer + p.ExPartials + part * m.XDbl + o, gather + part * m.XDbl + o, sh[gather + part * m.XDbl + o], epoch, P, 0);
+                exchange.Receive(sh, gather, ex, spread, exLayer + p.ExPartials, P * m.XDbl, epoch, 0, step * m.Layers + l, t, T);
                 for (int o = t; o < m.XDbl; o += T) sh[dbl + o] = PartSum(sh, gather + o, m.XDbl, P);
                 Group.Barrier();
                 k = Mark(ex, spread, stamps, step, k, t);
 
-                Ssm(m, p, sh, pw, PL, l, p.StateLanes, hs, xz, xc, dbl, y + c0, ex, spread.Address, exLayer + p.ExY + c0, epoch, t, T);
+                Ssm(m, p, sh, pw, PL, l, p.StateLanes, hs, xz, xc, dbl, y + c0, exchange, ex, spread, exLayer + p.ExY + c0, epoch, t, T);
                 k = Mark(ex, spread, stamps, step, k, t);   // no barrier here: thread 0's share of the SSM, the rest waits in the gather
-                CudaExchange.Gather(sh, y, ex, spread.Address, exLayer + p.ExY, m.DInP, epoch, spread.Flag, t, T);
+                exchange.Receive(sh, y, ex, spread, exLayer + p.ExY, m.DInP, epoch, 1, step * m.Layers + l, t, T);
                 k = Mark(ex, spread, stamps, step, k, t);
 
                 // This part's outputs of out_proj, added to its slice of the residual, to every part. (Each part computing
@@ -135,8 +152,8 @@ public static class CudaSpreadStepKernel
                 Group.Barrier();
                 k = Mark(ex, spread, stamps, step, k, t);
                 for (int o = t; o < p.Outputs; o += T)
-                    CudaExchange.Put(ex, spread.Address, exLayer + p.ExResidual + d0 + o, sh[res + d0 + o], epoch);
-                CudaExchange.Gather(sh, res, ex, spread.Address, exLayer + p.ExResidual, m.Dp, epoch, spread.Flag, t, T);
+                    exchange.Send(ex, spread, exLayer + p.ExResidual + d0 + o, res + d0 + o, sh[res + d0 + o], epoch, P, 2);
+                exchange.Receive(sh, res, ex, spread, exLayer + p.ExResidual, m.Dp, epoch, 2, step * m.Layers + l, t, T);
                 k = Mark(ex, spread, stamps, step, k, t);
             }
             if (job.Mode == CudaStepJob.Prime) continue;
@@ -145,9 +162,9 @@ public static class CudaSpreadStepKernel
             CudaMatVec.Split(sh, pw, part0 + p.Head, p.Classes, m.Dp, p.ModelLanes, xn, logits + v0, false, t, T);
             Group.Barrier();
             k = Mark(ex, spread, stamps, step, k, t);
-            for (int o = t; o < p.Classes; o += T)
-                CudaExchange.Put(ex, spread.Address, exLane + p.ExLogits + v0 + o, sh[logits + v0 + o], epoch);
-            CudaExchange.Gather(sh, logits, ex, spread.Address, exLane + p.ExLogits, m.V, epoch, spread.Flag, t, T);
+            for (int o = t; o < p.Classes && v0 + o < m.V; o += T)
+                exchange.Send(ex, spread, exLane + p.ExLogits + v0 + o, logits + v0 + o, sh[logits + v0 + o], epoch, P, 3);
+            exchange.Receive(sh, logits, ex, spread, exLane + p.ExLogits, m.V, epoch, 3, step, t, T);
             k = Mark(ex, spread, stamps, step, k, t);
 
             // Every part draws the same token from the same logits and RNG; only part 0's writes are kept apart from
@@ -163,6 +180,7 @@ public static class CudaSpreadStepKernel
             float v = row < m.K ? sh[conv + (l * m.K + row) * C + ci] : sh[hs + (l * m.N + row - m.K) * C + ci];
             state[CudaStepKernel.StateAt(m, slot, l) + (long)row * m.DInP + c0 + ci] = v;
         }
+        exchange.End();
         if (t == 0 && part == 0 && job.Mode != CudaStepJob.Prime)
         {
             pending[slot] = (int)sh[tok];
@@ -212,8 +230,9 @@ public static class CudaSpreadStepKernel
     /// by shuffles. h is in shared memory at <paramref name="hs"/>; y goes to shared memory at <paramref name="y"/> and
     /// to the exchange at <paramref name="exY"/>.
     /// </summary>
-    private static void Ssm(CudaModelLayout m, CudaPartLayout p, ArrayView<float> sh, ArrayView<float> pw, long PL, int l, int lanes,
-        int hs, int xz, int xc, int dbl, int y, ArrayView<ulong> ex, long address, long exY, uint epoch, int t, int T)
+    private static void Ssm<TExchange>(CudaModelLayout m, CudaPartLayout p, ArrayView<float> sh, ArrayView<float> pw, long PL, int l, int lanes,
+        int hs, int xz, int xc, int dbl, int y, TExchange exchange, ArrayView<ulong> ex, in CudaSpreadJob spread, long exY, uint epoch, int t, int T)
+        where TExchange : struct, ICudaPartExchange
     {
         int C = p.Channels, items = C * lanes;
         for (int start = 0; start < items; start += T)
@@ -238,7 +257,7 @@ public static class CudaSpreadStepKernel
             {
                 float v = (acc + pw[PL + p.DSkip + ci] * xv) * CudaStepKernel.Silu(sh[xz + C + ci]);
                 sh[y + ci] = v;
-                CudaExchange.Put(ex, address, exY + ci, v, epoch);
+                exchange.Send(ex, spread, exY + ci, y + ci, v, epoch, p.Parts, 1);
             }
         }
     }

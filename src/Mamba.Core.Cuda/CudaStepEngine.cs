@@ -51,6 +51,7 @@ public sealed class CudaStepEngine : IStepEngine
     private MemoryBuffer1D<ulong, Stride1D.Dense>? exchange;   // grown by ProfileSpread for its stamps
     private readonly Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaPartLayout, CudaSpreadJob, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<ulong>>? spreadKernel;
+    private readonly Kernel? clusterKernel;   // the spread kernel loaded for clusters: not in ILGPU's cache, so this engine's to dispose
     private uint epoch = 1;
     private int profiledSteps;   // steps of the next spread launch that write clock stamps (ProfileSpread)
 
@@ -59,7 +60,13 @@ public sealed class CudaStepEngine : IStepEngine
     /// Groups a stream is spread over while streams are few: 0 never spreads them (every launch in tiles), null chooses
     /// (<see cref="DefaultParts"/>); it must divide d_inner, d_model and the classes (padded to 8) and be at most the multiprocessors.
     /// </param>
-    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null)
+    /// <param name="clusters">
+    /// Whether a spread stream's parts run as one thread-block cluster and exchange through each other's shared memory
+    /// (<see cref="CudaCluster"/>) rather than through L2: true requires it (compute capability 9.0, at most
+    /// <see cref="CudaClusterKernel.MaxSize"/> parts), false never, null where the device can and the parts are at most
+    /// the portable 8 (the default parts are then 8 where they would be 16 or fewer through L2).
+    /// </param>
+    public CudaStepEngine(CpuWeights weights, int slots, Accelerator accelerator, int? streamsPerGroup = null, int? partsPerStream = null, bool? clusters = null)
     {
         Config = weights.Config;
         if (Config.VocabSize > 256) throw new ArgumentException($"engines emit bytes; vocab_size {Config.VocabSize} > 256.", nameof(weights));
@@ -104,6 +111,11 @@ public sealed class CudaStepEngine : IStepEngine
 
         this.partsPerStream = partsPerStream switch
         {
+            // Where a stream's parts through L2 would be few enough for a cluster, a portable cluster of them instead:
+            // on the H200 small is fastest in clusters of 8 (37,217 samples/s; 16 in a cluster 33,725, 16 through L2
+            // 26,742), and base, whose slices fit L1 only at 64 parts, through L2 (16 in a cluster 6,357; BENCHMARKS).
+            null when DefaultParts(layout, accelerator.NumMultiprocessors) is var l2 && l2 <= CudaClusterKernel.MaxSize && clusters != false
+                && CudaClusterKernel.Unsupported(accelerator, CudaClusterKernel.PortableSize) is null => Math.Min(l2, CudaClusterKernel.PortableSize),
             null => DefaultParts(layout, accelerator.NumMultiprocessors),
             < 0 => throw new ArgumentOutOfRangeException(nameof(partsPerStream), partsPerStream, "parts a stream: 0 (never spread) or more."),
             var n when n > accelerator.NumMultiprocessors =>
@@ -121,7 +133,14 @@ public sealed class CudaStepEngine : IStepEngine
             partWeights = accelerator.Allocate1D(parts.Pack(weights, layout));
             exchange = accelerator.Allocate1D<ulong>(parts.ExchangeWords(spreadLanes));
             exchange.MemSetToZero();
-            var spread = accelerator.LoadKernel(typeof(CudaSpreadStepKernel).GetMethod(nameof(CudaSpreadStepKernel.Run))!, new KernelSpecialization(spreadGroupSize, null));
+            string? noClusters = CudaClusterKernel.Unsupported(accelerator, this.partsPerStream);
+            if (clusters == true && noClusters is not null)
+                throw new ArgumentException($"parts of a stream as a thread-block cluster: {noClusters}.", nameof(clusters));
+            Clustered = clusters ?? (noClusters is null && this.partsPerStream <= CudaClusterKernel.PortableSize);
+            var spread = Clustered
+                ? clusterKernel = CudaClusterKernel.Load(accelerator, typeof(CudaSpreadStepKernel).GetMethod(nameof(CudaSpreadStepKernel.RunInCluster))!,
+                    spreadGroupSize, this.partsPerStream)
+                : accelerator.LoadKernel(typeof(CudaSpreadStepKernel).GetMethod(nameof(CudaSpreadStepKernel.Run))!, new KernelSpecialization(spreadGroupSize, null));
             CudaCarveout.PreferL1(spread, accelerator, parts.SharedFloats * sizeof(float));
             spreadKernel = spread.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, CudaModelLayout, CudaPartLayout, CudaSpreadJob, ArrayView<float>, ArrayView<float>,
                 ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<ulong>, ArrayView<float>, ArrayView<byte>, ArrayView<float>, ArrayView<float>, ArrayView<ulong>>>();
@@ -129,14 +148,14 @@ public sealed class CudaStepEngine : IStepEngine
     }
 
     /// <summary>
-    /// Parts a stream is spread over by default: the most, up to the multiprocessors, that leave a part eight or more
-    /// inner channels and divide d_inner, d_model and the classes (16 for small, 64 for base, on the H200's 132); 0 (never
-    /// spread) where that is one.
+    /// Parts a stream is spread over through L2: the most, up to <paramref name="most"/> multiprocessors, that leave a
+    /// part eight or more inner channels and divide d_inner, d_model and the classes (16 for small, 64 for base on the
+    /// H200's 132); 0 (never spread) where that is one.
     /// </summary>
-    public static int DefaultParts(CudaModelLayout layout, int multiprocessors)
+    public static int DefaultParts(CudaModelLayout layout, int most)
     {
         int best = 0;
-        for (int n = 2; n <= multiprocessors && n * 8 <= layout.DInP; n *= 2)
+        for (int n = 2; n <= most && n * 8 <= layout.DInP; n *= 2)
             if (layout.DInP % n == 0 && layout.Dp % n == 0 && layout.Vp % n == 0) best = n;
         return best;
     }
@@ -158,6 +177,9 @@ public sealed class CudaStepEngine : IStepEngine
 
     /// <summary>Groups a stream is spread over while streams are few (0: never).</summary>
     public int PartsPerStream => partsPerStream;
+
+    /// <summary>Whether a spread stream's parts run as one thread-block cluster (see the constructor's clusters).</summary>
+    public bool Clustered { get; }
 
     /// <summary>Threads per group of a spread stream.</summary>
     public int SpreadGroupSize => spreadGroupSize;
@@ -415,6 +437,7 @@ public sealed class CudaStepEngine : IStepEngine
         foreach (var buffer in new MemoryBuffer[] { weights, state, logits, slotList, pending, rng, sampling, tokens, logProb }) buffer.Dispose();
         partWeights?.Dispose();
         exchange?.Dispose();
+        clusterKernel?.Dispose();
         // Not compiledKernel: the accelerator caches a loaded kernel and hands the same one to every engine of
         // this group size (disposing it here broke the next engine: "invalid resource handle" on the H200).
     }

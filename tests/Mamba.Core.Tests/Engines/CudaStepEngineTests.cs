@@ -190,12 +190,16 @@ public class CudaStepEngineTests(ITestOutputHelper output)
         int samples = kind == "cpu" ? 60 : 3000;
         var counts = new[] { 2, 4, 8, 16, 32 }.Where(n => n <= accelerator.NumMultiprocessors && new CudaModelLayout(weights).DInP % n == 0).ToArray();
         Assert.NotEmpty(counts);
-        foreach (int n in counts)
+        // Each count through L2's words, and where the device has clusters (the H200: up to 16 parts) through shared memory.
+        var runs = counts.Select(n => (n, clusters: false))
+            .Concat(counts.Where(n => CudaClusterKernel.Unsupported(accelerator, n) is null).Select(n => (n, clusters: true))).ToArray();
+        foreach (var (n, clusters) in runs)
         {
             int streams = Math.Min(3, accelerator.NumMultiprocessors / n);
             using var cpu = new CpuStepEngine(weights, streams);
-            using var gpu = new CudaStepEngine(weights, streams, accelerator, partsPerStream: n);
+            using var gpu = new CudaStepEngine(weights, streams, accelerator, partsPerStream: n, clusters: clusters);
             Assert.True(gpu.Spreads(streams));
+            Assert.Equal(clusters, gpu.Clustered);
             for (int s = 0; s < streams; s++) { cpu.Open(Settings(s)); gpu.Open(Settings(s)); }
             var prompt = new byte[kind == "cpu" ? 50 : 2000];
             new Random(n).NextBytes(prompt);
@@ -226,7 +230,7 @@ public class CudaStepEngineTests(ITestOutputHelper output)
                 gpu.TeacherForce(next, actualLogits);
                 AssertClose(expectedLogits, actualLogits, $"{n} parts: teacher-forced step {step}");
             }
-            output.WriteLine($"{gpu.Device}: {streams} streams spread over {n} groups of {gpu.SpreadGroupSize} threads, {samples} samples each, the CPU engine's");
+            output.WriteLine($"{gpu.Device}: {streams} streams spread over {n} groups of {gpu.SpreadGroupSize} threads{(clusters ? " in a cluster" : "")}, {samples} samples each, the CPU engine's");
         }
     }
 

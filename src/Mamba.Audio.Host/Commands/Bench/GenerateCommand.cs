@@ -36,6 +36,9 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         [CommandOption("--cuda-parts <LIST>")][Description("For the cuda engine: groups a stream is spread over, each measured: auto (the engine's choice), or counts that divide d_inner, d_model and 256, at most the GPU's multiprocessors (default auto).")]
         public string CudaParts { get; init; } = "auto";
 
+        [CommandOption("--cuda-cluster <LIST>")][Description("For the cuda engine while it spreads streams: how a stream's parts exchange, each measured: auto (the engine's choice: clusters where the GPU has them), on (the parts as one thread-block cluster, through each other's shared memory; compute capability 9.0, at most 16 parts) or off (through L2) (default auto).")]
+        public string CudaCluster { get; init; } = "auto";
+
         [CommandOption("--cuda-tile <LIST>")][Description("For cuda-tiles: streams a group steps together, each measured: auto (the engine's choice) or counts in 1..16 that the model's tile fits (default auto).")]
         public string CudaTile { get; init; } = "auto";
 
@@ -85,6 +88,7 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             if (!TryInts(Streams, 1, 4096, out _)) return ValidationResult.Error($"--streams {Streams}: expected a comma-separated list of counts in 1..4096.");
             if (!TryEngines(Engines, out _)) return ValidationResult.Error($"--engines {Engines}: expected a list of cpu, cuda, cuda-tiles and torch.");
             if (CudaParts != "auto" && !TryInts(CudaParts, 1, 1024, out _)) return ValidationResult.Error($"--cuda-parts {CudaParts}: expected auto or a comma-separated list of counts in 1..1024.");
+            if (!TryClusterModes(CudaCluster, out _)) return ValidationResult.Error($"--cuda-cluster {CudaCluster}: expected a comma-separated list of auto, on and off.");
             if (!TryAutoInts(CudaTile, 1, 16, out _)) return ValidationResult.Error($"--cuda-tile {CudaTile}: expected a comma-separated list of auto and counts in 1..16.");
             if (!DeviceChoice.IsValid(Device)) return ValidationResult.Error($"--device {Device}: expected auto, cpu, cuda or cuda:N.");
             if (Threads is < 0 or > 1024) return ValidationResult.Error($"--threads {Threads}: must be in 0..1024 (0 = every core).");
@@ -102,6 +106,23 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
         public IReadOnlyList<string> PresetList => TryNames(Presets, out var names, out _) ? names : [];
         /// <summary>Parts a stream for the cuda engine; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaPartsList => CudaParts == "auto" ? [null] : TryInts(CudaParts, 1, 1024, out var p) ? p.Select(n => (int?)n).ToArray() : [];
+
+        /// <summary>Cluster modes for the cuda engine's spread streams; null is the engine's choice.</summary>
+        public IReadOnlyList<bool?> CudaClusterList => TryClusterModes(CudaCluster, out var modes) ? modes : [];
+
+        private static bool TryClusterModes(string text, out IReadOnlyList<bool?> modes)
+        {
+            var list = new List<bool?>();
+            modes = list;
+            foreach (string mode in Split(text))
+            {
+                if (mode == "auto") list.Add(null);
+                else if (mode == "on") list.Add(true);
+                else if (mode == "off") list.Add(false);
+                else return false;
+            }
+            return list.Count > 0;
+        }
 
         /// <summary>Streams a group for cuda-tiles; null is the engine's choice.</summary>
         public IReadOnlyList<int?> CudaTileList => TryAutoInts(CudaTile, 1, 16, out var t) ? t : [];
@@ -209,14 +230,15 @@ public sealed class GenerateCommand : Command<GenerateCommand.Settings>
             {
                 var weights = checkpoint is not null ? new CpuWeights(checkpoint) : CpuWeights.Random(config, seed: 1);
                 foreach (int? parts in cuda == "cuda-tiles" ? [0] : settings.CudaPartsList)
+                foreach (bool? clusters in cuda == "cuda-tiles" ? [false] : settings.CudaClusterList)
                 foreach (int? tile in cuda == "cuda-tiles" ? settings.CudaTileList : [null])
                 foreach (int streams in settings.StreamList)
                 {
                     using var engine = new Mamba.Core.Cuda.CudaStepEngine(weights, streams, Mamba.Core.Cuda.CudaAccelerators.Cuda(),
-                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts);
+                        streamsPerGroup: tile is { } t ? Math.Min(t, streams) : null, partsPerStream: parts, clusters: clusters);
                     bool spread = engine.Spreads(streams);
                     int perGroup = engine.StreamsPerGroup(streams);
-                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream"
+                    string label = spread ? $"cuda, {engine.PartsPerStream} groups a stream{(engine.Clustered ? " in a cluster" : ", through L2")}"
                         : $"{cuda}, {perGroup} a group, {(streams + perGroup - 1) / perGroup} groups, {engine.ResidentGroupsPerMultiprocessor(perGroup)} fit a multiprocessor";
                     // One launch runs 4096 steps of every stream (the persistent kernel); the run is timed whole.
                     Report(EngineBenchmark.Measure(engine, label, name,
